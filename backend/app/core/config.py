@@ -1,0 +1,105 @@
+"""Application settings, read once from the environment (and `.env`).
+
+Every variable here is listed in `.env.example`. Nothing else in the code reads os.environ.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    # --- runtime ---------------------------------------------------------------------------
+    environment: Literal["development", "test", "production"] = "development"
+    log_level: str = "INFO"
+    log_json: bool = True
+    data_dir: Path = REPO_ROOT / "data"
+
+    # --- database (Postgres 16 + pgvector) -------------------------------------------------
+    database_url: str = "postgresql+psycopg://cairn:cairn@127.0.0.1:5432/cairn"
+    db_pool_size: int = 5
+    db_statement_timeout_ms: int = 30_000
+
+    # --- Redis: Celery broker and result backend --------------------------------------------
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    # Longest an ingest may run before Redis redelivers it to another worker (acks_late).
+    task_visibility_timeout_s: int = 3600
+    task_max_retries: int = 5
+
+    # --- object storage ---------------------------------------------------------------------
+    storage_backend: Literal["local", "s3"] = "local"
+    storage_local_root: Path | None = None  # default: <data_dir>/objects
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_bucket: str = "cairn"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    s3_create_bucket: bool = True
+
+    # --- uploads -----------------------------------------------------------------------------
+    max_upload_bytes: int = 100 * 1024 * 1024
+    max_files_per_upload: int = 100
+
+    # --- embeddings ---------------------------------------------------------------------------
+    embedding_provider: Literal["local", "openai"] = "local"
+    embedding_model: str = "all-MiniLM-L6-v2"
+    # local runtime: "onnx" (onnxruntime, exported once from the packaged weights) or "torch"
+    embedding_runtime: Literal["onnx", "torch"] = "onnx"
+    embedding_batch_size: int = 32
+    embedding_dim: int | None = None  # required for the openai provider
+    embedding_max_tokens: int = 256
+    openai_base_url: str = "https://api.openai.com/v1"
+    openai_api_key: str | None = None
+    openai_timeout_s: float = 60.0
+
+    # --- chunking -----------------------------------------------------------------------------
+    chunk_size_tokens: int = 200
+    chunk_overlap_tokens: int = 32
+    # Prefix later chunks with the document title before embedding them.
+    chunk_title_prefix: bool = True
+
+    # --- search ----------------------------------------------------------------------------
+    search_default_k: int = 10
+    search_max_k: int = 100
+    hnsw_ef_search: int = 200
+    # Below this many candidate chunks, dense search scans exactly (perfect recall, no HNSW
+    # post-filter truncation); above it, the HNSW index is used.
+    exact_search_max_chunks: int = 20_000
+    default_text_search_config: str = "english"
+    bm25_k1: float = Field(default=0.9, ge=0)
+    bm25_b: float = Field(default=0.4, ge=0, le=1)
+    fusion_method: Literal["rrf", "weighted"] = "rrf"
+    rrf_k: int = 60
+    hybrid_vector_weight: float = Field(default=0.5, ge=0, le=1)
+    hybrid_candidates: int = 100
+    reranker: Literal["none", "cross-encoder"] = "none"
+    reranker_model: str | None = None
+
+    # --- HTTP -----------------------------------------------------------------------------
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    cors_origins: list[str] = ["http://localhost:5173", "http://127.0.0.1:5173"]
+
+    @property
+    def objects_root(self) -> Path:
+        return self.storage_local_root or (self.data_dir / "objects")
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

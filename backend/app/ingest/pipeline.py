@@ -1,0 +1,177 @@
+"""The ingest pipeline, top to bottom: fetch -> parse -> chunk -> embed -> write.
+
+`run(document_id, task_id)` is called by the Celery task (documents/tasks.py) and is safe to
+run again for the same document: chunks are replaced inside one transaction, so a redelivered
+task never duplicates them. Permanent problems raise PermanentError (the document ends
+`failed` with the reason); anything else is transient and the task retries with backoff.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select
+
+from app.core.config import get_settings
+from app.core.db import session_scope
+from app.core.logging import get_logger
+from app.documents.models import Chunk, Document, DocumentStatus
+from app.ingest.chunker import ChunkDraft, chunk_document
+from app.ingest.parsers import ParseError, parse
+from app.providers.embeddings import EmbeddingError, get_embedder
+from app.search import lexical_index
+from app.storage import ObjectNotFound, get_store
+
+log = get_logger(__name__)
+
+
+class PermanentError(Exception):
+    """Retrying cannot help: the document is marked failed with this reason."""
+
+
+class DocumentGone(Exception):
+    """The document was deleted while it was being ingested."""
+
+
+@dataclass
+class Outcome:
+    status: str
+    chunks: int = 0
+
+
+def _set_stage(document_id: uuid.UUID, stage: str, **fields: object) -> None:
+    with session_scope() as session:
+        doc = session.get(Document, document_id)
+        if doc is None:
+            raise DocumentGone(str(document_id))
+        doc.stage = stage
+        for name, value in fields.items():
+            setattr(doc, name, value)
+
+
+def run(document_id: uuid.UUID, task_id: str | None = None) -> Outcome:
+    settings = get_settings()
+    with session_scope() as session:
+        doc = session.get(Document, document_id)
+        if doc is None:
+            return Outcome("deleted")
+        if task_id is not None and doc.task_id not in (None, task_id):
+            return Outcome("superseded")  # a re-ingest replaced this task
+        if doc.status == DocumentStatus.ready and doc.task_id == task_id:
+            return Outcome("ready", doc.chunk_count)  # redelivered after it finished
+        doc.status = DocumentStatus.processing
+        doc.stage = "fetching"
+        doc.attempts += 1
+        doc.error = None
+        doc.started_at = func.now()  # type: ignore[assignment]
+        storage_key, content_type = doc.storage_key, doc.content_type
+
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+    try:
+        data = get_store().get_bytes(storage_key)
+    except ObjectNotFound as exc:
+        raise PermanentError("The original is missing from object storage.") from exc
+    timings["fetch_ms"] = _lap(clock)
+
+    _set_stage(document_id, "parsing")
+    clock = time.perf_counter()
+    try:
+        parsed = parse(data, content_type)
+    except ParseError as exc:
+        raise PermanentError(str(exc)) from exc
+    except RecursionError as exc:
+        raise PermanentError("The file is nested too deeply to parse.") from exc
+    timings["parse_ms"] = _lap(clock)
+
+    _set_stage(document_id, "chunking", page_count=parsed.page_count)
+    clock = time.perf_counter()
+    embedder = get_embedder()
+    drafts = chunk_document(
+        parsed,
+        embedder.count_tokens,
+        chunk_size=settings.chunk_size_tokens,
+        overlap=settings.chunk_overlap_tokens,
+    )
+    timings["chunk_ms"] = _lap(clock)
+
+    _set_stage(document_id, "embedding")
+    clock = time.perf_counter()
+    try:
+        vectors = embedder.embed_documents([_embedding_text(d, parsed.title) for d in drafts])
+    except EmbeddingError as exc:
+        if exc.transient:
+            raise
+        raise PermanentError(str(exc)) from exc
+    timings["embed_ms"] = _lap(clock)
+
+    clock = time.perf_counter()
+    _write(document_id, drafts, vectors, embedder.model_name, timings, clock)
+    log.info("document_ready", document_id=str(document_id), chunks=len(drafts), **timings)
+    return Outcome("ready", len(drafts))
+
+
+def _embedding_text(draft: ChunkDraft, title: str | None) -> str:
+    """Later chunks lose the document's title; put it back in front for the embedder."""
+    if title and draft.ordinal > 0 and get_settings().chunk_title_prefix:
+        return f"{title}\n{draft.text}"
+    return draft.text
+
+
+def _write(
+    document_id: uuid.UUID,
+    drafts: list[ChunkDraft],
+    vectors: list[list[float]],
+    model: str,
+    timings: dict[str, float],
+    clock: float,
+) -> None:
+    """Replace the document's chunks and lexical postings in one transaction."""
+    with session_scope() as session:
+        doc = session.scalar(
+            select(Document).where(Document.id == document_id).with_for_update()
+        )
+        if doc is None:
+            raise DocumentGone(str(document_id))
+        lexical_index.unindex_document(session, document_id)
+        session.execute(delete(Chunk).where(Chunk.document_id == document_id))
+        session.add_all(
+            Chunk(
+                document_id=document_id,
+                collection_id=doc.collection_id,
+                ordinal=d.ordinal,
+                text=d.text,
+                page=d.page,
+                char_start=d.char_start,
+                char_end=d.char_end,
+                token_count=d.token_count,
+                embedding=v,
+                embedding_model=model,
+            )
+            for d, v in zip(drafts, vectors, strict=True)
+        )
+        session.flush()
+        lexical_index.index_document(session, document_id)
+        timings["write_ms"] = _lap(clock)
+        doc.status = DocumentStatus.ready
+        doc.stage = "done"
+        doc.chunk_count = len(drafts)
+        doc.embedding_model = model
+        doc.timings = timings
+        doc.finished_at = func.now()  # type: ignore[assignment]
+
+
+def mark_failed(document_id: uuid.UUID, reason: str) -> None:
+    with session_scope() as session:
+        doc = session.get(Document, document_id)
+        if doc is None:
+            return
+        doc.status = DocumentStatus.failed
+        doc.error = reason[:2000]
+        doc.finished_at = func.now()  # type: ignore[assignment]
+
+
+def _lap(start: float) -> float:
+    return round((time.perf_counter() - start) * 1000, 1)

@@ -1,0 +1,52 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+import app.models  # noqa: F401  (every mapper)
+from app.collections.router import router as collections_router
+from app.core.config import get_settings
+from app.core.errors import install_error_handlers
+from app.core.logging import configure_logging, get_logger
+from app.documents.router import router as documents_router
+from app.health.router import router as health_router
+from app.search.router import router as search_router
+from app.tasks.router import router as tasks_router
+
+log = get_logger(__name__)
+
+
+@asynccontextmanager
+async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    configure_logging()
+    log.info("api_started", environment=get_settings().environment)
+    yield
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    app = FastAPI(
+        title="Cairn",
+        version="0.1.0",
+        description="Self-hosted RAG: upload documents, search them, ask with citations.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_credentials=True,
+        allow_methods=["*"],
+        allow_headers=["*"],
+    )
+    install_error_handlers(app)
+    for router in (health_router, documents_router, collections_router, search_router, tasks_router):
+        app.include_router(router)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,54 @@
+"""Dense retrieval on pgvector (cosine).
+
+When few chunks match the filters the scan is exact (perfect recall, and no HNSW
+post-filtering that could return fewer than k rows); otherwise the HNSW index runs with a
+high ef_search.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from app.core.config import get_settings
+from app.search.filters import SearchScope
+
+
+def dense_search(
+    session: Session, query_vector: list[float], scope: SearchScope, limit: int
+) -> list[tuple[int, float]]:
+    """(chunk_id, cosine similarity) best first."""
+    settings = get_settings()
+    where, params = scope.sql()
+    params = {**params, "qv": _vec(query_vector), "limit": limit}
+    candidates = session.execute(
+        text(f"SELECT count(*) FROM chunks c JOIN documents d ON d.id = c.document_id WHERE {where}"),
+        params,
+    ).scalar_one()
+    if candidates == 0:
+        return []
+    if candidates <= settings.exact_search_max_chunks:
+        # MATERIALIZED keeps the planner from using the HNSW index: an exact scan.
+        sql = f"""
+            WITH cand AS MATERIALIZED (
+                SELECT c.id, c.embedding FROM chunks c JOIN documents d ON d.id = c.document_id
+                WHERE {where})
+            SELECT id, 1 - (embedding <=> CAST(:qv AS vector)) AS score FROM cand
+            ORDER BY embedding <=> CAST(:qv AS vector) LIMIT :limit"""
+    else:
+        session.execute(
+            text(f"SET LOCAL hnsw.ef_search = {max(int(settings.hnsw_ef_search), limit)}")
+        )
+        sql = f"""
+            SELECT c.id, 1 - (c.embedding <=> CAST(:qv AS vector)) AS score
+            FROM chunks c JOIN documents d ON d.id = c.document_id
+            WHERE {where}
+            ORDER BY c.embedding <=> CAST(:qv AS vector) LIMIT :limit"""
+    rows: list[Any] = list(session.execute(text(sql), params))
+    return [(int(r[0]), float(r[1])) for r in rows]
+
+
+def _vec(v: list[float]) -> str:
+    return "[" + ",".join(f"{x:.7g}" for x in v) + "]"

@@ -1,0 +1,60 @@
+"""The Celery application: `celery -A app.workers worker -Q ingest,maintenance`.
+
+Queues are named by kind of work so that embedding (ingest) and, later, labeling workers can
+scale apart. Reliability settings: acks_late + reject_on_worker_lost so a killed worker's task
+is redelivered; prefetch 1 so one slow document does not hold others hostage; a visibility
+timeout longer than the longest ingest.
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+from celery.signals import worker_process_init
+
+import app.models  # noqa: F401  (every mapper, before any task runs)
+from app.core.config import get_settings
+from app.core.logging import configure_logging
+
+QUEUE_INGEST = "ingest"
+QUEUE_MAINTENANCE = "maintenance"
+
+
+def create_celery() -> Celery:
+    settings = get_settings()
+    app = Celery("cairn", broker=settings.redis_url, backend=settings.redis_url)
+    app.conf.update(
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        task_track_started=True,
+        worker_prefetch_multiplier=1,
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        result_expires=7 * 24 * 3600,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={
+            "visibility_timeout": settings.task_visibility_timeout_s,
+            "socket_connect_timeout": 3,
+        },
+        result_backend_transport_options={"socket_connect_timeout": 3},
+        redis_socket_connect_timeout=3,
+        task_default_queue=QUEUE_INGEST,
+        task_routes={
+            "documents.ingest": {"queue": QUEUE_INGEST},
+            "documents.reconcile": {"queue": QUEUE_MAINTENANCE},
+        },
+        beat_schedule={
+            "reconcile-documents": {"task": "documents.reconcile", "schedule": 60.0},
+        },
+        imports=("app.documents.tasks",),
+    )
+    return app
+
+
+celery_app = create_celery()
+app = celery_app
+
+
+@worker_process_init.connect
+def _init_worker_process(**_: object) -> None:
+    configure_logging()
