@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     data_dir: Path = REPO_ROOT / "data"
+    # Where the exported ONNX model is cached (default: <data_dir>/models).
+    models_path: Path | None = None
 
     # --- database (Postgres 16 + pgvector) -------------------------------------------------
     database_url: str = "postgresql+psycopg://cairn:cairn@127.0.0.1:5432/cairn"
@@ -97,7 +99,7 @@ class Settings(BaseSettings):
 
     @property
     def models_dir(self) -> Path:
-        return self.data_dir / "models"
+        return self.models_path or (self.data_dir / "models")
 
 
 @lru_cache

