@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Cairn's whole check: venv + pinned deps, the ONNX model, ruff, mypy --strict, pytest.
+#
+#   ./run_tests.sh                 everything
+#   ./run_tests.sh -k upload -x    extra arguments go to pytest
+#
+# The test run starts its own services (embedded Postgres, Redis, moto S3, a Celery worker
+# thread): no Docker needed. Exit code is non-zero if any step fails.
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+BACKEND="$ROOT/backend"
+VENV="$ROOT/.venv"
+PY="$VENV/bin/python"
+STAMP="$VENV/.cairn-requirements.sha256"
+TORCH_PIN="torch==2.13.0"  # CPU wheel; never install torch unpinned (the CUDA build is GBs)
+
+step() { printf '\n==> %s\n' "$*"; }
+die() { printf 'run_tests.sh: %s\n' "$*" >&2; exit 1; }
+
+cd "$ROOT" || die "cannot cd to $ROOT"
+
+# --- 1. virtualenv and dependencies (skipped when the requirements are unchanged) ---------
+if [[ ! -x "$PY" ]]; then
+    step "creating $VENV"
+    python3 -m venv "$VENV" || die "python3 -m venv failed"
+fi
+
+req_hash="$(cat "$BACKEND"/requirements*.txt "$BACKEND/pyproject.toml" <(echo "$TORCH_PIN") \
+    | sha256sum | cut -d' ' -f1)"
+if [[ "$(cat "$STAMP" 2>/dev/null)" != "$req_hash" ]]; then
+    step "installing dependencies"
+    "$PY" -m pip install --quiet --upgrade pip || die "pip upgrade failed"
+    "$PY" -m pip install --quiet "$TORCH_PIN" || die "installing $TORCH_PIN failed"
+    "$PY" -m pip install --quiet -r "$BACKEND/requirements-dev.txt" \
+        || die "installing backend/requirements-dev.txt failed"
+    "$PY" -m pip install --quiet --no-deps -e "$BACKEND" || die "installing the backend failed"
+    echo "$req_hash" > "$STAMP"
+else
+    step "dependencies up to date (stamp matches)"
+fi
+
+# --- 2. the embedding model, exported to ONNX once (where the tests expect it) ------------
+step "exporting the embedding model (once)"
+(cd "$BACKEND" && DATA_DIR="$ROOT/data" HF_HUB_OFFLINE=1 "$PY" -m app.cli export-model) \
+    || die "model export failed"
+
+# --- 3. checks: all of them run, the exit code says whether any failed --------------------
+failed=()
+
+step "ruff check"
+(cd "$BACKEND" && "$VENV/bin/ruff" check .) || failed+=("ruff")
+
+step "mypy --strict (backend/app)"
+(cd "$BACKEND" && "$VENV/bin/mypy" app) || failed+=("mypy")
+
+step "pytest"
+(cd "$BACKEND" && "$PY" -m pytest --timeout=300 "$@")
+rc=$?
+if [[ $rc -ne 0 ]]; then
+    failed+=("pytest (exit $rc)")
+fi
+
+if [[ ${#failed[@]} -gt 0 ]]; then
+    printf '\nrun_tests.sh: FAILED: %s\n' "${failed[*]}" >&2
+    exit 1
+fi
+printf '\nrun_tests.sh: all checks passed\n'
