@@ -8,6 +8,7 @@ module imports the application, because the Celery app reads its broker URL at i
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -63,10 +64,8 @@ class Services:
             lambda: self.redis and self.redis.stop(),
             lambda: self.pg and self.pg.stop(),
         ):
-            try:
+            with contextlib.suppress(Exception):  # best effort at teardown
                 stop()
-            except Exception:  # noqa: S110 - best effort at teardown
-                pass
         shutil.rmtree(self.base, ignore_errors=True)
 
 
@@ -94,8 +93,9 @@ def pytest_configure(config: pytest.Config) -> None:
     }
     os.environ.update(env)
 
-    from alembic import command
     from alembic.config import Config
+
+    from alembic import command
 
     command.upgrade(Config(str(BACKEND / "alembic.ini")), "head")
 
@@ -204,7 +204,11 @@ def upload(
 
 
 def wait_for_documents(
-    client: Any, ids: list[str], *, timeout: float = 120.0, final: tuple[str, ...] = ("ready", "failed")
+    client: Any,
+    ids: list[str],
+    *,
+    timeout: float = 120.0,
+    final: tuple[str, ...] = ("ready", "failed"),
 ) -> dict[str, dict[str, Any]]:
     """Poll until every document reaches a final status; return their last representations."""
     deadline = time.monotonic() + timeout
@@ -219,6 +223,90 @@ def wait_for_documents(
                 pending.discard(doc_id)
         if pending:
             if time.monotonic() > deadline:
-                raise AssertionError(f"documents not final after {timeout}s: {[latest[i] for i in pending]}")
+                raise AssertionError(
+                    f"documents not final after {timeout}s: {[latest[i] for i in pending]}"
+                )
             time.sleep(0.2)
     return latest
+
+
+# --- shared helpers for the documents / ingest tests ---------------------------------------
+
+
+def assert_error(resp: Any, status: int, code: str | None = None) -> dict[str, Any]:
+    """The response has `status` and the one error shape {"error": {"code", "message"}}."""
+    assert resp.status_code == status, resp.text
+    body = resp.json()
+    assert set(body) >= {"error"}, body
+    err = body["error"]
+    assert isinstance(err.get("code"), str) and err["code"], body
+    assert isinstance(err.get("message"), str) and err["message"], body
+    if code is not None:
+        assert err["code"] == code, body
+    return dict(err)
+
+
+def make_pdf(pages: list[str]) -> bytes:
+    """A real PDF (reportlab) with one page per string; long strings wrap across lines."""
+    import io
+    import textwrap
+
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    pdf = canvas.Canvas(buf, pagesize=A4)
+    pdf.setTitle("Cairn test PDF")
+    for page_text in pages:
+        y = 800.0
+        for paragraph in page_text.split("\n"):
+            for line in textwrap.wrap(paragraph, 90) or [""]:
+                pdf.drawString(40, y, line)
+                y -= 14
+        pdf.showPage()
+    pdf.save()
+    return buf.getvalue()
+
+
+def make_docx(paragraphs: list[str], table: list[list[str]] | None = None) -> bytes:
+    """A real Word document (python-docx), optionally with a table after the paragraphs."""
+    import io
+
+    import docx
+
+    document = docx.Document()
+    for text in paragraphs:
+        document.add_paragraph(text)
+    if table:
+        grid = document.add_table(rows=len(table), cols=len(table[0]))
+        for r, row in enumerate(table):
+            for c, value in enumerate(row):
+                grid.cell(r, c).text = value
+    buf = io.BytesIO()
+    document.save(buf)
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="session")
+def s3(services: Services) -> Any:
+    """A boto3 client on the test run's S3 server, to look at the bucket directly."""
+    import boto3
+
+    return boto3.client(
+        "s3",
+        endpoint_url=services.s3_url,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+
+
+def s3_keys(s3_client: Any, bucket: str = "cairn-test") -> set[str]:
+    pages = s3_client.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+    return {obj["Key"] for page in pages for obj in page.get("Contents", [])}
+
+
+def search(client: Any, query: str, collection: str, k: int = 10) -> list[dict[str, Any]]:
+    resp = client.post("/api/v1/search", json={"query": query, "collection": collection, "k": k})
+    assert resp.status_code == 200, resp.text
+    return list(resp.json()["results"])

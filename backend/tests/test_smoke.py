@@ -7,7 +7,9 @@ from typing import Any
 from tests.conftest import upload, wait_for_documents
 
 
-def test_uploaded_text_becomes_ready_and_is_found_by_search(client: Any, collection_name: str) -> None:
+def test_uploaded_text_becomes_ready_and_is_found_by_search(
+    client: Any, collection_name: str
+) -> None:
     resp = upload(
         client,
         [("cells.txt", b"The mitochondria is the powerhouse of the cell. It makes ATP.")],
@@ -18,7 +20,8 @@ def test_uploaded_text_becomes_ready_and_is_found_by_search(client: Any, collect
     docs = wait_for_documents(client, [doc_id])
     assert docs[doc_id]["status"] == "ready", docs[doc_id]
     hits = client.post(
-        "/api/v1/search", json={"query": "what produces ATP in cells", "collection": collection_name}
+        "/api/v1/search",
+        json={"query": "what produces ATP in cells", "collection": collection_name},
     ).json()["results"]
     assert hits and hits[0]["document_id"] == doc_id
 

@@ -43,16 +43,21 @@ class S3ObjectStore(ObjectStore):
         )
 
     def _ensure_bucket(self) -> None:
+        """Create the bucket on first use (reads of a new store find nothing, not an error)."""
         if self._bucket_ready:
             return
         try:
-            self.client.head_bucket(Bucket=self.bucket)
-        except ClientError as exc:
-            code = str(exc.response.get("Error", {}).get("Code"))
-            if code in _MISSING | {"NoSuchBucket"} and self.create_bucket:
-                self.client.create_bucket(Bucket=self.bucket)
-            else:
-                raise
+            try:
+                self.client.head_bucket(Bucket=self.bucket)
+            except ClientError as exc:
+                code = str(exc.response.get("Error", {}).get("Code"))
+                if code in _MISSING | {"NoSuchBucket"} and self.create_bucket:
+                    self.client.create_bucket(Bucket=self.bucket)
+                else:
+                    raise
+        except (BotoCoreError, ClientError) as exc:
+            # never mistaken for a missing object by the callers' ClientError handling
+            raise StorageError(f"S3 bucket {self.bucket!r} unavailable: {exc}") from exc
         self._bucket_ready = True
 
     def put(self, key: str, data: BinaryIO, *, size: int, content_type: str) -> None:
@@ -66,6 +71,7 @@ class S3ObjectStore(ObjectStore):
 
     def open(self, key: str) -> BinaryIO:
         try:
+            self._ensure_bucket()
             resp = self.client.get_object(Bucket=self.bucket, Key=key)
         except ClientError as exc:
             if str(exc.response.get("Error", {}).get("Code")) in _MISSING:
@@ -78,6 +84,7 @@ class S3ObjectStore(ObjectStore):
 
     def exists(self, key: str) -> bool:
         try:
+            self._ensure_bucket()
             self.client.head_object(Bucket=self.bucket, Key=key)
             return True
         except ClientError as exc:
@@ -89,6 +96,7 @@ class S3ObjectStore(ObjectStore):
 
     def delete(self, key: str) -> None:
         try:
+            self._ensure_bucket()
             self.client.delete_object(Bucket=self.bucket, Key=key)
         except (BotoCoreError, ClientError) as exc:
             raise StorageError(f"S3 delete failed: {exc}") from exc
