@@ -1,0 +1,67 @@
+"""The embedder alone, in this process, on exactly the texts the platform embedded."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from corpus import SyntheticDoc
+
+
+def embedding_inputs(
+    ready_docs: list[dict[str, Any]],
+    chunks_by_doc: dict[str, list[dict[str, Any]]],
+    synthetic: list[SyntheticDoc],
+    title_prefix: bool,
+) -> list[list[str]]:
+    """Per document, the strings the pipeline sent to the embedder (title prefix included)."""
+    titles = {d.filename: d.title for d in synthetic}
+    inputs: list[list[str]] = []
+    for doc in ready_docs:
+        title = titles.get(doc["filename"])
+        texts = []
+        for chunk in chunks_by_doc[doc["id"]]:
+            text = chunk["text"]
+            if title and title_prefix and chunk["ordinal"] > 0:
+                text = f"{title}\n{text}"
+            texts.append(text)
+        inputs.append(texts)
+    return inputs
+
+
+def measure(per_doc: list[list[str]]) -> dict[str, Any]:
+    """Two timings: one embed call per document (what the worker does) and one bulk call."""
+    from app.core.config import get_settings
+    from app.providers.embeddings import get_embedder
+
+    settings = get_settings()
+    start = time.perf_counter()
+    embedder = get_embedder()
+    flat = [t for texts in per_doc for t in texts]
+    embedder.embed_documents(flat[: settings.embedding_batch_size])  # load + warm up
+    load_s = time.perf_counter() - start
+
+    start = time.perf_counter()
+    for texts in per_doc:
+        embedder.embed_documents(texts)
+    per_doc_s = time.perf_counter() - start
+
+    start = time.perf_counter()
+    embedder.embed_documents(flat)
+    bulk_s = time.perf_counter() - start
+
+    docs, chunks = len(per_doc), len(flat)
+    return {
+        "embedder": f"{settings.embedding_provider}/{settings.embedding_runtime}/"
+                    f"{embedder.model_name}",
+        "batch_size": settings.embedding_batch_size,
+        "docs": docs, "chunks": chunks, "load_and_warmup_s": round(load_s, 3),
+        "per_doc_calls": {
+            "wall_s": round(per_doc_s, 3), "docs_per_s": round(docs / per_doc_s, 2),
+            "chunks_per_s": round(chunks / per_doc_s, 2),
+        },
+        "bulk_call": {
+            "wall_s": round(bulk_s, 3), "docs_per_s": round(docs / bulk_s, 2),
+            "chunks_per_s": round(chunks / bulk_s, 2),
+        },
+    }
