@@ -36,7 +36,7 @@ def sniff_content_type(head: bytes, filename: str, whole: bytes | None = None) -
             "This zip container is not a Word document (.docx).",
             details={"detected": kind.mime},
         )
-    if kind is not None:
+    if kind is not None and not _is_clean_text(head):
         raise UnsupportedMediaType(
             f"Files of type {kind.mime} are not supported.",
             details={"detected": kind.mime, "supported": list(SUPPORTED)},
@@ -53,6 +53,18 @@ def sniff_content_type(head: bytes, filename: str, whole: bytes | None = None) -
     if filename.lower().endswith(_MD_EXTENSIONS):
         return MARKDOWN
     return TEXT
+
+
+def _is_clean_text(head: bytes) -> bool:
+    """UTF-8 with no control characters: text whose first bytes merely look like a weak
+    signature (a plain-text file starting "BM..." matches filetype's BMP check)."""
+    try:
+        decoded = head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:
+            return False
+        decoded = head[: exc.start].decode("utf-8")
+    return not any(ord(ch) < 32 and ch not in "\t\n\r\f" for ch in decoded)
 
 
 def _is_docx(data: bytes) -> bool:

@@ -31,6 +31,7 @@ class IngestResult:
     failed: int = 0
     failures: list[dict[str, str]] = field(default_factory=list)
     identical: int = 0  # corpus entries whose bytes equal an earlier entry's
+    refused: dict[str, str] = field(default_factory=dict)  # BEIR id -> why the API refused it
     upload_s: float = 0.0
     wall_s: float = 0.0
 
@@ -51,9 +52,13 @@ def _batches(docs: Sequence[CorpusDoc], size: int) -> Iterator[list[CorpusDoc]]:
         yield list(docs[start : start + size])
 
 
-def _upload_batch(
+# A file the API refuses (type not accepted, too large, empty): the whole request is refused.
+FILE_REFUSALS = {413, 415, 422}
+
+
+def _post(
     client: CairnClient, batch: list[CorpusDoc], collection: str, metadata: dict[str, Any]
-) -> list[tuple[str, dict[str, Any]]]:
+) -> list[dict[str, Any]]:
     files = [UploadFile(f"{d.id}.txt", d.content().encode("utf-8")) for d in batch]
     for attempt in range(3):
         try:
@@ -65,7 +70,32 @@ def _upload_batch(
             time.sleep(1 + attempt)
     if len(answers) != len(batch):
         raise ApiError(f"upload answered {len(answers)} documents for {len(batch)} files")
-    return [(d.id, a) for d, a in zip(batch, answers, strict=True)]
+    return answers
+
+
+def _upload_batch(
+    client: CairnClient, batch: list[CorpusDoc], collection: str, metadata: dict[str, Any]
+) -> tuple[list[tuple[str, dict[str, Any]]], dict[str, str]]:
+    """(BEIR id, upload answer) per accepted file, and {BEIR id: reason} per refused one.
+
+    Uploads are all-or-nothing per request, so a refused batch is retried file by file: one
+    document the API will not take must not keep the rest of its batch out.
+    """
+    try:
+        answers = _post(client, batch, collection, metadata)
+        return [(d.id, a) for d, a in zip(batch, answers, strict=True)], {}
+    except ApiError as exc:
+        if exc.status not in FILE_REFUSALS:
+            raise
+        if len(batch) == 1:
+            return [], {batch[0].id: str(exc)}
+    accepted: list[tuple[str, dict[str, Any]]] = []
+    refused: dict[str, str] = {}
+    for doc in batch:
+        part, why = _upload_batch(client, [doc], collection, metadata)
+        accepted.extend(part)
+        refused.update(why)
+    return accepted, refused
 
 
 def group_identical(corpus: Sequence[CorpusDoc]) -> dict[str, list[str]]:
@@ -100,16 +130,17 @@ def upload_corpus(
     batches = list(_batches(unique, batch_size))
     bar = progress(total=len(unique), desc="upload", unit="doc")
     try:
-        answers = _upload_batch(client, batches[0], collection, metadata)
-        bar.update(len(answers))
+        answers, refused = _upload_batch(client, batches[0], collection, metadata)
+        bar.update(len(batches[0]))
         with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
             futures = [
                 pool.submit(_upload_batch, client, b, collection, metadata) for b in batches[1:]
             ]
-            for future in futures:
-                part = future.result()
+            for batch, future in zip(batches[1:], futures, strict=True):
+                part, why = future.result()
                 answers.extend(part)
-                bar.update(len(part))
+                refused.update(why)
+                bar.update(len(batch))
     finally:
         bar.close()
     for rep_id, answer in answers:
@@ -118,6 +149,11 @@ def upload_corpus(
             result.document_of[beir_id] = doc_id
         if not answer.get("duplicate"):
             result.created.append(doc_id)
+    for rep_id, reason in refused.items():
+        for beir_id in groups[rep_id]:
+            result.refused[beir_id] = reason
+    if not answers:
+        raise ApiError(f"the API refused every document, e.g.: {next(iter(refused.values()))}")
     result.identical = len(corpus) - len(unique)
     return result
 

@@ -158,6 +158,11 @@ def run_eval(options: EvalOptions) -> dict[str, Any]:
             batch_size=options.batch_size, concurrency=options.concurrency,
             progress=progress, poll_s=options.poll_s,
         )  # fmt: skip
+        if ingest.refused:
+            log(
+                f"warning: the API refused {len(ingest.refused)} documents; they cannot be "
+                f"retrieved: {', '.join(list(ingest.refused)[:5])} ..."
+            )
         mapper = HitMapper(ingest.beir_ids())
         modes: dict[str, Any] = {}
         for mode in options.modes:
@@ -209,6 +214,8 @@ def run_eval(options: EvalOptions) -> dict[str, Any]:
             "ready": ingest.ready,
             "failed": ingest.failed,
             "failures": ingest.failures,
+            "refused": len(ingest.refused),
+            "refused_examples": dict(list(ingest.refused.items())[:20]),
             "upload_s": round(ingest.upload_s, 3),
             "wall_s": round(ingest.wall_s, 3),
             "docs_per_s": round(corpus_n / ingest.wall_s, 2) if ingest.wall_s else None,
