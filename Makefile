@@ -1,0 +1,64 @@
+# Cairn developer commands. `make help` lists them.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+API_PORT ?= 8000
+API ?= http://127.0.0.1:$(API_PORT)
+DATASET ?=
+COLLECTION ?= examples
+
+# Load .env, the URLs of the embedded databases of a running ./start.sh and its API key.
+RUNENV := set -a; for f in .env data/run/services.env data/run/credentials.env; do \
+	  [ -f "$$f" ] && . "./$$f"; done; set +a;
+
+.PHONY: help start start-docker stop test logs migrate seed clean eval bench lint dev-deps
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+start: ## install if needed and run everything (Ctrl-C stops)
+	./start.sh
+
+start-docker: ## run the production stack: docker compose up --build
+	./start.sh --docker
+
+stop: ## stop an instance started by ./start.sh
+	./start.sh --stop
+
+test: ## run the test suite (./run_tests.sh)
+	./run_tests.sh
+
+logs: ## follow the logs in data/logs
+	@ls data/logs/*.log >/dev/null 2>&1 || { echo "no logs yet: run make start"; exit 1; }
+	tail -n 50 -F data/logs/*.log
+
+migrate: ## apply database migrations (to the running embedded Postgres, or DATABASE_URL)
+	@$(RUNENV) cd backend && ../$(PY) -m app.cli migrate
+
+seed: ## upload the sample documents in examples/ to a running instance
+	@ls examples/* >/dev/null
+	@$(RUNENV) curl -fsS -X POST "$(API)/api/v1/documents" -H "Authorization: Bearer $$CAIRN_API_KEY" \
+	  $(foreach f,$(wildcard examples/*),-F "files=@$(f)") \
+	  -F "collection=$(COLLECTION)" -F 'metadata={"source": "examples"}'
+	@echo
+
+clean: ## delete everything in data/ (asks first; FORCE=1 does not)
+	@if [ -f data/run/start.pid ] && kill -0 "$$(cat data/run/start.pid)" 2>/dev/null; then \
+	  echo "Cairn is running: make stop first"; exit 1; fi
+	@if [ "$(FORCE)" != 1 ]; then \
+	  read -r -p "Delete the database, objects, models and logs in data/? [y/N] " answer; \
+	  case "$$answer" in y|Y|yes) ;; *) echo "kept"; exit 1 ;; esac; fi
+	find data -mindepth 1 -maxdepth 1 ! -name .gitkeep -exec rm -rf {} +
+
+eval: ## evaluate retrieval on DATASET: make eval DATASET=path
+	@$(RUNENV) $(VENV)/bin/cairn eval $(DATASET)
+
+bench: ## ingest benchmark
+	@$(RUNENV) $(PY) bench/ingest_bench.py
+
+dev-deps:
+	@$(VENV)/bin/ruff --version >/dev/null 2>&1 && $(VENV)/bin/mypy --version >/dev/null 2>&1 || \
+	  $(PY) -m pip install -r backend/requirements-dev.txt
+
+lint: dev-deps ## ruff and mypy --strict on backend/app
+	cd backend && ../$(VENV)/bin/ruff check app && ../$(VENV)/bin/mypy app
