@@ -29,8 +29,9 @@ def embedding_inputs(
     return inputs
 
 
-def measure(per_doc: list[list[str]]) -> dict[str, Any]:
-    """Two timings: one embed call per document (what the worker does) and one bulk call."""
+def measure(per_doc: list[list[str]], rounds: int = 4) -> dict[str, Any]:
+    """Two timings: one embed call per document (what the worker does) and one bulk call
+    per slice of the documents (the best batching can do)."""
     from app.core.config import get_settings
     from app.providers.embeddings import get_embedder
 
@@ -41,14 +42,20 @@ def measure(per_doc: list[list[str]]) -> dict[str, Any]:
     embedder.embed_documents(flat[: settings.embedding_batch_size])  # load + warm up
     load_s = time.perf_counter() - start
 
-    start = time.perf_counter()
-    for texts in per_doc:
-        embedder.embed_documents(texts)
-    per_doc_s = time.perf_counter() - start
-
-    start = time.perf_counter()
-    embedder.embed_documents(flat)
-    bulk_s = time.perf_counter() - start
+    # Interleave the two ways in ABBA rounds so that load drift hits both alike.
+    per_doc_s = bulk_s = 0.0
+    step = -(-len(per_doc) // rounds)
+    for r, lo in enumerate(range(0, len(per_doc), step)):
+        part = per_doc[lo : lo + step]
+        for way in ("per_doc", "bulk") if r % 2 == 0 else ("bulk", "per_doc"):
+            start = time.perf_counter()
+            if way == "per_doc":
+                for texts in part:
+                    embedder.embed_documents(texts)
+                per_doc_s += time.perf_counter() - start
+            else:
+                embedder.embed_documents([t for texts in part for t in texts])
+                bulk_s += time.perf_counter() - start
 
     docs, chunks = len(per_doc), len(flat)
     return {
