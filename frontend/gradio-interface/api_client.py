@@ -1,0 +1,279 @@
+"""A small typed client for Cairn's REST API, used by the Gradio console.
+
+Every function returns decoded JSON (or bytes) or raises `ConsoleError` carrying a message a
+person can read: the API's own `{"error": {"code", "message", "details"}}` when it sent one,
+otherwise a description of what went wrong on the way (unreachable, timeout, not JSON).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+DEFAULT_TIMEOUT_S = 30.0
+UPLOAD_TIMEOUT_S = 300.0
+
+
+class ConsoleError(Exception):
+    """A failed API call, described for a person."""
+
+    def __init__(self, message: str, *, status: int | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class SearchCapabilities:
+    """What POST /api/v1/search accepts beyond query/k/collection (read from /openapi.json)."""
+
+    modes: tuple[str, ...] = ()
+    group_bys: tuple[str, ...] = ()
+    fields: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def has_mode(self) -> bool:
+        return "mode" in self.fields
+
+    @property
+    def has_group_by(self) -> bool:
+        return "group_by" in self.fields
+
+
+def env_base_url() -> str:
+    return os.environ.get("API_BASE_URL", DEFAULT_BASE_URL).rstrip("/")
+
+
+def env_api_key() -> str:
+    return os.environ.get("CAIRN_API_KEY", "")
+
+
+def _format_details(details: Any) -> str:
+    """Validation details ([{loc, msg}]) as 'field: message' lines; other details as JSON."""
+    if isinstance(details, list):
+        parts = []
+        for item in details:
+            if isinstance(item, dict) and "msg" in item:
+                loc = ".".join(str(p) for p in item.get("loc", []) if p != "body")
+                parts.append(f"{loc}: {item['msg']}" if loc else str(item["msg"]))
+            else:
+                parts.append(json.dumps(item, default=str))
+        return "; ".join(parts)
+    if isinstance(details, dict) and details:
+        return json.dumps(details, default=str)
+    return ""
+
+
+def error_from_response(resp: httpx.Response) -> ConsoleError:
+    """The API's error envelope as a ConsoleError; a readable fallback for anything else."""
+    code: str | None = None
+    message = ""
+    try:
+        body = resp.json()
+    except ValueError:
+        body = None
+    err = body.get("error") if isinstance(body, dict) else None
+    if isinstance(err, dict):
+        code = str(err.get("code") or "") or None
+        message = str(err.get("message") or "")
+        extra = _format_details(err.get("details"))
+        if extra:
+            message = f"{message} ({extra})"
+    elif isinstance(body, dict) and "detail" in body:
+        message = str(body["detail"])
+    if not message:
+        text = resp.text.strip()[:300]
+        message = text or resp.reason_phrase or "no response body"
+    label = f"API error {resp.status_code}" + (f" [{code}]" if code else "")
+    if resp.status_code in (401, 403):
+        message += " — set a valid API key at the top of the console."
+    return ConsoleError(f"{label}: {message}", status=resp.status_code, code=code)
+
+
+class ApiClient:
+    """One base URL and optional API key; a fresh HTTP connection per call (the console is
+    interactive and low-volume, and a per-call client never outlives a changed key)."""
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT_S,
+    ) -> None:
+        self.base_url = (base_url or env_base_url()).rstrip("/")
+        # An empty key box falls back to CAIRN_API_KEY, read here on the server side so the
+        # key from the environment never travels to the browser.
+        self.api_key = (api_key or "").strip() or env_api_key().strip()
+        self.timeout = timeout
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"Accept": "application/json"}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        return headers
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        timeout: float | None = None,
+        ok: Sequence[int] = (),
+        **kwargs: Any,
+    ) -> httpx.Response:
+        url = f"{self.base_url}{path}"
+        try:
+            with httpx.Client(timeout=timeout or self.timeout, headers=self._headers()) as http:
+                resp = http.request(method, url, **kwargs)
+        except httpx.TimeoutException as exc:
+            raise ConsoleError(
+                f"The API at {self.base_url} did not answer in time ({exc})."
+            ) from exc
+        except httpx.TransportError as exc:
+            raise ConsoleError(
+                f"Cannot reach the API at {self.base_url}: {exc or type(exc).__name__}. "
+                "Is it running? (API_BASE_URL sets the address.)"
+            ) from exc
+        if resp.is_success or resp.status_code in ok:
+            return resp
+        raise error_from_response(resp)
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        resp = self._request(method, path, **kwargs)
+        try:
+            return resp.json()
+        except ValueError as exc:
+            raise ConsoleError(
+                f"The API answered {method} {path} with something that is not JSON "
+                f"(HTTP {resp.status_code}: {resp.text[:200]!r})."
+            ) from exc
+
+    # --- documents -------------------------------------------------------------------------
+
+    def upload(
+        self,
+        paths: Sequence[str | Path],
+        *,
+        collection: str | None = None,
+        metadata: str | None = None,
+        reingest: bool = False,
+    ) -> dict[str, Any]:
+        data: dict[str, str] = {}
+        if collection:
+            data["collection"] = collection
+        if metadata and metadata.strip():
+            data["metadata"] = metadata
+        handles = [Path(p).open("rb") for p in paths]  # noqa: SIM115 - closed below
+        try:
+            files = [("files", (Path(p).name, h)) for p, h in zip(paths, handles, strict=True)]
+            result: dict[str, Any] = self._json(
+                "POST",
+                "/api/v1/documents",
+                params={"reingest": "true"} if reingest else None,
+                files=files,
+                data=data,
+                timeout=UPLOAD_TIMEOUT_S,
+            )
+        finally:
+            for h in handles:
+                h.close()
+        return result
+
+    def list_documents(
+        self,
+        *,
+        status: str | None = None,
+        collection: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> dict[str, Any]:
+        params: dict[str, str | int] = {"limit": limit, "offset": offset}
+        if status:
+            params["status"] = status
+        if collection:
+            params["collection"] = collection
+        page: dict[str, Any] = self._json("GET", "/api/v1/documents", params=params)
+        return page
+
+    def get_document(self, document_id: str) -> dict[str, Any]:
+        doc: dict[str, Any] = self._json("GET", f"/api/v1/documents/{document_id}")
+        return doc
+
+    def list_chunks(self, document_id: str, *, limit: int = 200) -> dict[str, Any]:
+        page: dict[str, Any] = self._json(
+            "GET", f"/api/v1/documents/{document_id}/chunks", params={"limit": limit}
+        )
+        return page
+
+    def delete_document(self, document_id: str) -> None:
+        self._request("DELETE", f"/api/v1/documents/{document_id}")
+
+    def download(self, document_id: str) -> bytes:
+        return self._request(
+            "GET", f"/api/v1/documents/{document_id}/download", timeout=UPLOAD_TIMEOUT_S
+        ).content
+
+    def get_task(self, task_id: str) -> dict[str, Any]:
+        task: dict[str, Any] = self._json("GET", f"/api/v1/tasks/{task_id}")
+        return task
+
+    # --- collections and search ------------------------------------------------------------
+
+    def list_collections(self) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = self._json("GET", "/api/v1/collections")
+        return rows
+
+    def search(self, payload: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self._json("POST", "/api/v1/search", json=payload)
+        return result
+
+    def search_capabilities(self) -> SearchCapabilities:
+        """Read SearchRequest from the OpenAPI document: which fields and enum values exist."""
+        spec = self._json("GET", "/openapi.json")
+        schemas = spec.get("components", {}).get("schemas", {}) if isinstance(spec, dict) else {}
+        request = schemas.get("SearchRequest", {})
+        props: dict[str, Any] = request.get("properties", {}) if isinstance(request, dict) else {}
+        return SearchCapabilities(
+            modes=_enum_values(props.get("mode"), schemas),
+            group_bys=_enum_values(props.get("group_by"), schemas),
+            fields=frozenset(props),
+        )
+
+    # --- health ----------------------------------------------------------------------------
+
+    def health_ready(self) -> dict[str, Any]:
+        """The readiness body; a 503 still carries the checks, so it is returned, not raised."""
+        resp = self._request("GET", "/api/health/ready", ok=(503,))
+        try:
+            body: dict[str, Any] = resp.json()
+        except ValueError as exc:
+            raise ConsoleError(f"Readiness answered HTTP {resp.status_code} without JSON.") from exc
+        return body
+
+
+def _enum_values(prop: Any, schemas: dict[str, Any]) -> tuple[str, ...]:
+    """Enum values of an OpenAPI property, following $ref, allOf and anyOf one level deep."""
+    if not isinstance(prop, dict):
+        return ()
+    if "enum" in prop:
+        return tuple(str(v) for v in prop["enum"])
+    ref = prop.get("$ref")
+    if isinstance(ref, str):
+        return _enum_values(schemas.get(ref.rsplit("/", 1)[-1]), schemas)
+    for key in ("allOf", "anyOf", "oneOf"):
+        for sub in prop.get(key, []) or []:
+            found = _enum_values(sub, schemas)
+            if found:
+                return found
+    return ()
