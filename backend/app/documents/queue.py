@@ -21,6 +21,10 @@ def send_ingest(document_id: str, task_id: str) -> None:
         args=[document_id],
         task_id=task_id,
         queue=QUEUE_INGEST,
+        # Nobody reads Celery results (the document row is the state). Without this the
+        # sender subscribes to a result channel per task: a leak, and a broker outage then
+        # blocks the upload ~20 s and leaves the result consumer dead.
+        ignore_result=True,
         retry=True,
         retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.5},
     )
