@@ -59,7 +59,7 @@ def test_loads_plain_and_gzip_corpus_from_either_qrels_location(
 
 def test_the_tiny_fixture_loads_with_its_graded_judgements() -> None:
     ds = load_dataset(FIXTURE)
-    assert len(ds.corpus) == 10
+    assert len(ds.corpus) == 11
     assert list(ds.queries) == ["q1", "q2", "bees", "q4", "q5"]  # q6 is not judged
     assert ds.qrels["q1"] == {"volcano": 2, "glacier": 1, "lava-lamp": 0}
     assert ds.queries_without_relevant() == []

@@ -103,19 +103,26 @@ class CairnClient:
             )
         return response
 
-    def wait_ready(self, timeout_s: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout_s
+    def wait_ready(self, timeout_s: float = 60.0, unreachable_s: float = 10.0) -> None:
+        """Wait for /api/health/ready; give up sooner when nothing listens at all."""
+        start = time.monotonic()
         last = "no answer"
-        while time.monotonic() < deadline:
+        refused_since: float | None = None
+        while time.monotonic() - start < timeout_s:
             try:
                 response = self.http.get("/api/health/ready", timeout=5)
+                refused_since = None
                 if response.status_code == 200:
                     return
                 last = f"{response.status_code} {response.text[:200]}"
             except httpx.HTTPError as exc:
-                last = str(exc)
+                last = str(exc) or type(exc).__name__
+                refused_since = refused_since or time.monotonic()
+                if time.monotonic() - refused_since > unreachable_s:
+                    break
             time.sleep(0.3)
-        raise ApiError(f"{self.base_url} is not ready after {timeout_s:.0f}s: {last}")
+        waited = time.monotonic() - start
+        raise ApiError(f"{self.base_url} is not ready after {waited:.0f}s: {last}")
 
     def openapi(self) -> dict[str, Any]:
         result: dict[str, Any] = self._request("GET", "/openapi.json").json()

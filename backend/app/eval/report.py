@@ -47,7 +47,8 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
 
 
-def render(report: dict[str, Any], stream: TextIO = sys.stdout) -> None:
+def render(report: dict[str, Any], stream: TextIO | None = None) -> None:
+    stream = stream or sys.stdout
     header, rows = table_rows(report)
     ingest = report["ingest"]
     title = (
