@@ -190,3 +190,36 @@ def test_without_api_url_it_starts_and_removes_its_own_platform(tmp_path: Path) 
     assert report["ingest"]["ready"] == 10
     assert report["modes"]["lexical"]["metrics"]["ndcg@10"] == pytest.approx(mean(NDCG), abs=1e-5)
     assert set(Path("/tmp").glob("cairn-ev-*")) <= before  # its temp dir is gone
+
+
+@pytest.mark.slow
+def test_sigterm_tears_down_the_platform_it_started(tmp_path: Path) -> None:
+    import re
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    before = set(Path("/tmp").glob("cairn-ev-*"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "eval", str(FIXTURE), "--no-progress",
+         "--output", str(tmp_path / "r.json")],
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert proc.stderr is not None
+    url = None
+    deadline = time.monotonic() + 600
+    while url is None and time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        assert line or proc.poll() is None, "eval exited before the platform was up"
+        if found := re.search(r"Cairn is up at (http://\S+)", line):
+            url = found.group(1)
+    assert url is not None
+    started = set(Path("/tmp").glob("cairn-ev-*")) - before
+    assert started  # the platform's temp dir exists while it runs
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=120) == 130
+    assert "interrupted" in proc.stderr.read()
+    assert not any(d.exists() for d in started)
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"{url}/api/health", timeout=2)

@@ -1,13 +1,15 @@
 """`cairn eval <dir>`: the subcommand, its options and its exit codes.
 
 Exit codes: 0 done; 1 Cairn failed (would not start, an API error, ingest stalled);
-2 unusable input (not a BEIR folder, malformed file, bad options, unsupported mode).
+2 unusable input (not a BEIR folder, malformed file, bad options, unsupported mode);
+130 interrupted (Ctrl-C or SIGTERM; a platform this run started is stopped first).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -29,6 +31,10 @@ def _positive(raw: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return value
+
+
+def _interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -103,6 +109,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
     )
     started = time.perf_counter()
+    signal.signal(signal.SIGTERM, _interrupt)  # so a started platform is torn down
     try:
         report = run_eval(options)
     except (DatasetError, UsageError) as exc:
@@ -111,6 +118,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     except ApiError as exc:
         print(f"error: Cairn API: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("interrupted; everything this run started has been stopped", file=sys.stderr)
+        return 130
     except Exception as exc:
         from app.eval.platform import PlatformError
 
