@@ -66,6 +66,9 @@ def test_all_modes_run_and_lexical_metrics_match_the_hand_computation(
     for qid, expected in NDCG.items():
         assert lexical["per_query"][qid]["ndcg@10"] == pytest.approx(expected, abs=1e-5), qid
     assert lexical["queries_without_hits"] == 1  # q5
+    # Documents returned: 2 + 1 + 2 + 1 (saturn and its copy are one document) + 0.
+    assert lexical["mean_results_per_query"] == pytest.approx(6 / 5)
+    assert lexical["min_results_per_query"] == 0
     for mode in ("vector", "hybrid"):
         result = report["modes"][mode]
         assert result["errors"] == 0 and result["queries"] == 5

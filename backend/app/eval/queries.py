@@ -20,6 +20,7 @@ class ModeRun:
     latencies_ms: list[float] = field(default_factory=list)  # client-measured, per request
     server_ms: list[float] = field(default_factory=list)  # the API's own took_ms
     errors: dict[str, str] = field(default_factory=dict)  # query id -> error (ranking empty)
+    hits: list[int] = field(default_factory=list)  # results the API returned, per query
     wall_s: float = 0.0
 
 
@@ -102,6 +103,7 @@ def run_mode(
         )
         with lock:
             result.rankings[qid] = ranking
+            result.hits.append(len(response.get("results", [])))
             result.latencies_ms.append(latency)
             if isinstance(response.get("took_ms"), int | float):
                 result.server_ms.append(float(response["took_ms"]))

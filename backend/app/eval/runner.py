@@ -112,6 +112,9 @@ def score_mode(dataset: BeirDataset, run: ModeRun) -> dict[str, Any]:
         "server_latency": latency_summary(run.server_ms),
         "queries": len(run.rankings),
         "queries_without_hits": empty,
+        # Fewer than k means the API ran out of candidates (or grouped chunks into fewer docs).
+        "mean_results_per_query": round(sum(run.hits) / len(run.hits), 2) if run.hits else 0,
+        "min_results_per_query": min(run.hits, default=0),
         "errors": len(run.errors),
         "error_examples": dict(list(run.errors.items())[:5]),
         "wall_s": round(run.wall_s, 3),
