@@ -4,6 +4,7 @@
   cairn export-model     export the bundled embedding model to ONNX (once)
   cairn services         run embedded Postgres + Redis until interrupted (start.sh uses it)
   cairn reconcile        re-enqueue stuck documents now
+  cairn create-user      create a user: --email --password[-file] --role admin|member
 """
 
 from __future__ import annotations
@@ -74,6 +75,39 @@ def cmd_reconcile(_: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_create_user(args: argparse.Namespace) -> int:
+    """Create a user (e.g. the first admin). Exit 0 when created (or skipped by
+    --if-no-users), 1 when the email is taken or a value is invalid."""
+    from app.auth import users
+    from app.core.db import session_scope
+    from app.core.errors import AppError
+
+    if args.password_file:
+        password = Path(args.password_file).read_text().strip()
+    elif args.password:
+        password = args.password
+    else:
+        print("give --password or --password-file", file=sys.stderr)
+        return 2
+    try:
+        with session_scope() as session:
+            if args.if_no_users and users.count_real_users(session) > 0:
+                print("users exist already; nothing created")
+                return 0
+            if args.role == "admin" and users.count_real_users(session) == 0:
+                from app.auth.bootstrap import ensure_first_admin
+
+                user = ensure_first_admin(session, args.email, password)
+                assert user is not None
+            else:
+                user = users.create_user(session, args.email, password, args.role)
+            print(f"created {user.role} {user.email} ({user.id})")
+    except AppError as exc:
+        print(f"not created: {exc.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     parser = argparse.ArgumentParser(prog="cairn", description=__doc__,
@@ -89,6 +123,14 @@ def main(argv: list[str] | None = None) -> int:
     services.add_argument("--env-file", default="data/run/services.env")
     services.set_defaults(func=cmd_services)
     sub.add_parser("reconcile", help="re-enqueue stuck documents").set_defaults(func=cmd_reconcile)
+    create_user = sub.add_parser("create-user", help="create a user (e.g. the first admin)")
+    create_user.add_argument("--email", required=True)
+    create_user.add_argument("--password", help="visible in `ps`: prefer --password-file")
+    create_user.add_argument("--password-file", help="read the password from this file")
+    create_user.add_argument("--role", choices=["admin", "member"], default="member")
+    create_user.add_argument("--if-no-users", action="store_true",
+                             help="do nothing (exit 0) if any user exists already")
+    create_user.set_defaults(func=cmd_create_user)
     _register_extensions(sub)
     args = parser.parse_args(argv)
     return int(args.func(args))

@@ -8,7 +8,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-import app.models  # noqa: F401  (every mapper)
+from app import models as _models  # noqa: F401  (every mapper)
+from app.auth.bootstrap import on_startup as auth_startup
+from app.auth.router import auth_router, keys_router, public_router, users_router
+from app.auth.routes import assert_protected, protected_router
 from app.collections.router import router as collections_router
 from app.core.config import get_settings
 from app.core.errors import install_error_handlers
@@ -24,7 +27,9 @@ log = get_logger(__name__)
 @asynccontextmanager
 async def lifespan(_: FastAPI) -> AsyncIterator[None]:
     configure_logging()
-    log.info("api_started", environment=get_settings().environment)
+    auth_startup()  # signing key, first admin, or the loud single-user-mode warning
+    log.info("api_started", environment=get_settings().environment,
+             auth=get_settings().auth_enabled)
     yield
 
 
@@ -44,8 +49,17 @@ def create_app() -> FastAPI:
         allow_headers=["*"],
     )
     install_error_handlers(app)
-    for router in (health_router, documents_router, collections_router, search_router, tasks_router):
-        app.include_router(router)
+    app.include_router(health_router)
+    app.include_router(public_router)  # login and refresh: the only unauthenticated /api/v1
+    # Every other /api/v1 router goes into `api`, whose dependency is get_principal.
+    api = protected_router()
+    for router in (
+        auth_router, users_router, keys_router,
+        documents_router, collections_router, search_router, tasks_router,
+    ):
+        api.include_router(router)
+    app.include_router(api)
+    assert_protected(app)
     return app
 
 

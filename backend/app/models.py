@@ -1,7 +1,19 @@
 """Every ORM model, imported once so Alembic and the mappers see the whole schema."""
 
-from app.collections.models import Collection
+from app.auth.models import ApiKey, RefreshToken, User
+from app.collections.models import Collection, CollectionShare
 from app.documents.models import Chunk, Document, DocumentStatus
 from app.search.models import ChunkTerm, CollectionTerm
 
-__all__ = ["Chunk", "ChunkTerm", "Collection", "CollectionTerm", "Document", "DocumentStatus"]
+__all__ = [
+    "ApiKey",
+    "Chunk",
+    "ChunkTerm",
+    "Collection",
+    "CollectionShare",
+    "CollectionTerm",
+    "Document",
+    "DocumentStatus",
+    "RefreshToken",
+    "User",
+]

@@ -21,6 +21,8 @@ from typing import Any
 
 import pytest
 
+pytest_plugins = ["tests.auth_fixtures"]
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BACKEND = REPO_ROOT / "backend"
 
@@ -51,12 +53,24 @@ class Services:
 
     def restart_redis(self, down_seconds: float = 0.0) -> None:
         """Stop Redis and start it again on the same port (data persisted to its rdb file)."""
-        from app.core.embedded import start_redis
+        self.stop_redis()
+        time.sleep(down_seconds)
+        self.start_redis()
 
+    def stop_redis(self) -> None:
+        """Save and stop Redis (queued messages survive in its rdb file)."""
+        if self.redis is None:
+            return
         self.redis.server.save()
         self.redis.stop()
-        time.sleep(down_seconds)
-        self.redis = start_redis(self.base / "redis", port=self.redis_port)
+        self.redis = None
+
+    def start_redis(self) -> None:
+        """Start Redis again on the same port; a no-op while it runs."""
+        from app.core.embedded import start_redis
+
+        if self.redis is None:
+            self.redis = start_redis(self.base / "redis", port=self.redis_port)
 
     def stop(self) -> None:
         for stop in (
@@ -135,11 +149,12 @@ def app() -> Any:
 
 
 @pytest.fixture(scope="session")
-def client(app: Any, celery_worker: Any) -> Iterator[Any]:
+def client(app: Any, celery_worker: Any, api_key: str) -> Iterator[Any]:
     """An HTTP client on the real app, with a real worker consuming what it enqueues."""
     from fastapi.testclient import TestClient
 
     with TestClient(app, raise_server_exceptions=False) as test_client:
+        test_client.headers["Authorization"] = f"Bearer {api_key}"  # the default test user
         yield test_client
 
 

@@ -1,28 +1,67 @@
-"""A collection groups documents; it carries the lexical statistics of its chunks."""
+"""A collection groups documents; it belongs to one user and may be shared with others.
+It carries the lexical statistics of its chunks."""
 
 from __future__ import annotations
 
+import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Integer, String, func
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base
 
 
+class Permission(enum.StrEnum):
+    read = "read"
+    write = "write"
+
+
 class Collection(Base):
     __tablename__ = "collections"
+    # Names are unique per owner: two users may each have a "default" collection.
+    __table_args__ = (UniqueConstraint("owner_id", "name", name="uq_collections_owner_name"),)
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
-    name: Mapped[str] = mapped_column(String(200), unique=True, index=True)
+    owner_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
     # Postgres text search configuration used for this collection's lexical index
     # ("english", "german", "simple", ...). Validated against pg_ts_config on create.
     text_search_config: Mapped[str] = mapped_column(String(63), default="english")
     # BM25 statistics, maintained in the same transaction that writes or deletes chunks.
     chunk_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     total_terms: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class CollectionShare(Base):
+    """A collection made readable (or writable) by a named user other than its owner."""
+
+    __tablename__ = "collection_shares"
+    __table_args__ = (CheckConstraint("permission IN ('read', 'write')", name="permission"),)
+
+    collection_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("collections.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    permission: Mapped[str] = mapped_column(String(8), default=Permission.read.value)
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )

@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -87,6 +87,27 @@ class Settings(BaseSettings):
     hybrid_candidates: int = 100
     reranker: Literal["none", "cross-encoder"] = "none"
     reranker_model: str | None = None
+
+    # --- accounts and access ---------------------------------------------------------------
+    # false = single-user mode: every request acts as a built-in local admin (logged loudly).
+    auth_enabled: bool = True
+    # HS256 signing key of access and refresh tokens. Required in production; elsewhere one
+    # is generated once into <data_dir>/run/jwt_secret so the API and the workers agree.
+    jwt_secret: SecretStr | None = None
+    access_token_ttl_s: int = Field(default=15 * 60, ge=30)
+    refresh_token_ttl_s: int = Field(default=14 * 24 * 3600, ge=60)
+    # The first admin, created at API startup when no user exists yet.
+    admin_email: str | None = None
+    admin_password: SecretStr | None = None
+    # An API key's last_used_at is written at most this often.
+    api_key_touch_interval_s: int = 60
+
+    # --- rate limits (limits library, counters in Redis) ---------------------------------
+    rate_limit_enabled: bool = True
+    rate_limit_upload: str = "60/minute"
+    rate_limit_search: str = "120/minute"
+    rate_limit_chat: str = "30/minute"
+    rate_limit_login: str = "20/minute"
 
     # --- HTTP -----------------------------------------------------------------------------
     api_host: str = "127.0.0.1"

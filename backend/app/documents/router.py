@@ -9,6 +9,8 @@ from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile,
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
+from app.auth.principal import CurrentPrincipal
+from app.auth.ratelimit import limit_upload
 from app.core.db import get_db
 from app.documents import service
 from app.documents.models import Document, DocumentStatus
@@ -35,12 +37,22 @@ def to_out(doc: Document, collection: str) -> DocumentOut:
     )
 
 
-@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=UploadResponse)
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=UploadResponse,
+    dependencies=[Depends(limit_upload)],
+)
 def upload_documents(
     db: DB,
     store: Store,
+    principal: CurrentPrincipal,
     files: Annotated[list[UploadFile], File(description="One or more files.")],
     collection: Annotated[str | None, Form(max_length=200)] = None,
+    collection_id: Annotated[
+        uuid.UUID | None,
+        Form(description="A collection shared with you for writing (instead of a name)."),
+    ] = None,
     metadata: Annotated[str | None, Form(description="A JSON object stored with each file.")] = None,
     reingest: Annotated[bool, Query(description="Ingest again even if the bytes are known.")] = False,
 ) -> UploadResponse:
@@ -48,7 +60,9 @@ def upload_documents(
         db,
         store,
         [service.IncomingFile(f.filename or "", f.file) for f in files],
+        principal=principal,
         collection_name=collection,
+        collection_id=collection_id,
         metadata=service.parse_metadata(metadata),
         reingest=reingest,
     )
@@ -70,13 +84,14 @@ def upload_documents(
 @router.get("", response_model=DocumentPage)
 def list_documents(
     db: DB,
+    principal: CurrentPrincipal,
     status: DocumentStatus | None = None,
     collection: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> DocumentPage:
     rows, total = service.list_documents(
-        db, status=status, collection=collection, limit=limit, offset=offset
+        db, principal=principal, status=status, collection=collection, limit=limit, offset=offset
     )
     return DocumentPage(
         items=[to_out(d, name) for d, name in rows], total=total, limit=limit, offset=offset
@@ -84,8 +99,8 @@ def list_documents(
 
 
 @router.get("/{document_id}", response_model=DocumentOut)
-def get_document(db: DB, document_id: uuid.UUID) -> DocumentOut:
-    doc = service.get(db, document_id)
+def get_document(db: DB, principal: CurrentPrincipal, document_id: uuid.UUID) -> DocumentOut:
+    doc = service.get(db, document_id, principal)
     return to_out(doc, service.collection_name(db, doc))
 
 
@@ -94,8 +109,10 @@ def get_document(db: DB, document_id: uuid.UUID) -> DocumentOut:
     response_class=StreamingResponse,
     responses={200: {"content": {"application/octet-stream": {}}}},
 )
-def download_document(db: DB, store: Store, document_id: uuid.UUID) -> StreamingResponse:
-    doc = service.get(db, document_id)
+def download_document(
+    db: DB, store: Store, principal: CurrentPrincipal, document_id: uuid.UUID
+) -> StreamingResponse:
+    doc = service.get(db, document_id, principal)
     stream = service.open_original(store, doc)
     quoted = doc.filename.replace('"', "")
     ascii_name = quoted.encode("ascii", "replace").decode()
@@ -112,17 +129,20 @@ def download_document(db: DB, store: Store, document_id: uuid.UUID) -> Streaming
 @router.get("/{document_id}/chunks", response_model=ChunkPage)
 def list_chunks(
     db: DB,
+    principal: CurrentPrincipal,
     document_id: uuid.UUID,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> ChunkPage:
-    chunks, total = service.list_chunks(db, document_id, limit=limit, offset=offset)
+    chunks, total = service.list_chunks(db, document_id, principal, limit=limit, offset=offset)
     return ChunkPage(
         items=[ChunkOut.model_validate(c) for c in chunks], total=total, limit=limit, offset=offset
     )
 
 
 @router.delete("/{document_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_document(db: DB, store: Store, document_id: uuid.UUID) -> Response:
-    service.delete(db, store, document_id)
+def delete_document(
+    db: DB, store: Store, principal: CurrentPrincipal, document_id: uuid.UUID
+) -> Response:
+    service.delete(db, store, document_id, principal)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -12,10 +12,13 @@ from typing import Any, BinaryIO
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.auth.principal import Principal
+from app.collections import access
 from app.collections import service as collections
 from app.collections.models import Collection
 from app.core.config import get_settings
 from app.core.errors import (
+    Forbidden,
     NotFound,
     PayloadTooLarge,
     ServiceUnavailable,
@@ -114,7 +117,9 @@ def upload(
     store: ObjectStore,
     files: list[IncomingFile],
     *,
+    principal: Principal,
     collection_name: str | None,
+    collection_id: uuid.UUID | None = None,
     metadata: dict[str, Any],
     reingest: bool,
 ) -> list[UploadResult]:
@@ -131,7 +136,9 @@ def upload(
     try:
         for f in files:
             staged.append(stage_file(IncomingFile(clean_filename(f.filename), f.stream), settings.max_upload_bytes))
-        collection = collections.get_or_create(session, collection_name)
+        collection = collections.writable_for_upload(
+            session, principal, collection_name, collection_id
+        )
         session.commit()
         results = [_store_one(session, store, s, collection, metadata, reingest) for s in staged]
     finally:
@@ -209,8 +216,13 @@ def _delete_object_if_unreferenced(session: Session, store: ObjectStore, key: st
             log.warning("orphan_object_left", key=key, error=str(exc))
 
 
-def get(session: Session, document_id: uuid.UUID) -> Document:
-    doc = session.get(Document, document_id)
+def get(session: Session, document_id: uuid.UUID, principal: Principal) -> Document:
+    """A document in a collection the principal may read; 404 for every other id."""
+    doc = session.scalar(
+        select(Document).where(
+            Document.id == document_id, access.readable_filter(Document.collection_id, principal)
+        )
+    )
     if doc is None:
         raise NotFound(f"No document {document_id}.")
     return doc
@@ -219,12 +231,17 @@ def get(session: Session, document_id: uuid.UUID) -> Document:
 def list_documents(
     session: Session,
     *,
+    principal: Principal,
     status: DocumentStatus | None,
     collection: str | None,
     limit: int,
     offset: int,
 ) -> tuple[list[tuple[Document, str]], int]:
-    query = select(Document, Collection.name).join(Collection, Collection.id == Document.collection_id)
+    query = (
+        select(Document, Collection.name)
+        .join(Collection, Collection.id == Document.collection_id)
+        .where(access.readable_filter(Document.collection_id, principal))
+    )
     if status is not None:
         query = query.where(Document.status == status)
     if collection is not None:
@@ -237,9 +254,9 @@ def list_documents(
 
 
 def list_chunks(
-    session: Session, document_id: uuid.UUID, *, limit: int, offset: int
+    session: Session, document_id: uuid.UUID, principal: Principal, *, limit: int, offset: int
 ) -> tuple[list[Chunk], int]:
-    get(session, document_id)
+    get(session, document_id, principal)
     total = session.scalar(select(func.count()).where(Chunk.document_id == document_id)) or 0
     chunks = session.scalars(
         select(Chunk).where(Chunk.document_id == document_id).order_by(Chunk.ordinal).limit(limit).offset(offset)
@@ -247,11 +264,21 @@ def list_chunks(
     return list(chunks), total
 
 
-def delete(session: Session, store: ObjectStore, document_id: uuid.UUID) -> None:
-    """Remove the rows (chunks, lexical postings) in one transaction, then the object."""
-    doc = session.scalar(select(Document).where(Document.id == document_id).with_for_update())
+def delete(
+    session: Session, store: ObjectStore, document_id: uuid.UUID, principal: Principal
+) -> None:
+    """Remove the rows (chunks, lexical postings) in one transaction, then the object.
+    Needs write access to the collection: 404 if unreadable, 403 if read-only."""
+    doc = session.scalar(
+        select(Document)
+        .where(Document.id == document_id)
+        .where(access.readable_filter(Document.collection_id, principal))
+        .with_for_update(of=Document)
+    )
     if doc is None:
         raise NotFound(f"No document {document_id}.")
+    if not access.can_write(session, principal, doc.collection_id):
+        raise Forbidden("This collection is shared with you read-only.")
     key = doc.storage_key
     lexical_index.unindex_document(session, doc.id)
     session.delete(doc)

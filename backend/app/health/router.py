@@ -47,6 +47,8 @@ CHECKS: dict[str, Callable[[], None]] = {
 
 @router.get("")
 def alive() -> dict[str, str]:
+    if not get_settings().auth_enabled:
+        return {"status": "ok", "auth": "disabled"}  # never silently open
     return {"status": "ok"}
 
 

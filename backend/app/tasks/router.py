@@ -8,6 +8,8 @@ from fastapi import APIRouter, Depends, Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.auth.principal import CurrentPrincipal
+from app.collections.access import readable_filter
 from app.core.db import get_db
 from app.core.errors import NotFound
 from app.core.logging import get_logger
@@ -39,9 +41,15 @@ _STATE_BY_STATUS = {
 @router.get("/{task_id}", response_model=TaskOut)
 def get_task(
     db: Annotated[Session, Depends(get_db)],
+    principal: CurrentPrincipal,
     task_id: Annotated[str, Path(min_length=1, max_length=64)],
 ) -> TaskOut:
-    doc = db.scalar(select(Document).where(Document.task_id == task_id))
+    # Only tasks on documents of readable collections; any other id is "not found".
+    doc = db.scalar(
+        select(Document).where(
+            Document.task_id == task_id, readable_filter(Document.collection_id, principal)
+        )
+    )
     if doc is None:
         raise NotFound(f"No task {task_id}.")
     # The document row is the source of truth (it survives a Redis restart); Celery's
