@@ -2,7 +2,9 @@
 
 When few chunks match the filters the scan is exact (perfect recall, and no HNSW
 post-filtering that could return fewer than k rows); otherwise the HNSW index runs with a
-high ef_search.
+high ef_search. HNSW applies the filter after its graph walk, so a selective filter can
+leave it short; whenever it returns fewer rows than min(limit, matching chunks), the search
+runs again exactly. Filters therefore never truncate the result below what exists.
 """
 
 from __future__ import annotations
@@ -23,29 +25,41 @@ def dense_search(
     settings = get_settings()
     where, params = scope.sql()
     params = {**params, "qv": _vec(query_vector), "limit": limit}
-    candidates = session.execute(
-        text(f"SELECT count(*) FROM chunks c JOIN documents d ON d.id = c.document_id WHERE {where}"),
-        params,
-    ).scalar_one()
+    count = f"SELECT count(*) FROM chunks c JOIN documents d ON d.id = c.document_id WHERE {where}"
+    candidates: int = session.execute(text(count), params).scalar_one()
     if candidates == 0:
         return []
-    if candidates <= settings.exact_search_max_chunks:
-        # MATERIALIZED keeps the planner from using the HNSW index: an exact scan.
-        sql = f"""
-            WITH cand AS MATERIALIZED (
-                SELECT c.id, c.embedding FROM chunks c JOIN documents d ON d.id = c.document_id
-                WHERE {where})
-            SELECT id, 1 - (embedding <=> CAST(:qv AS vector)) AS score FROM cand
-            ORDER BY embedding <=> CAST(:qv AS vector) LIMIT :limit"""
-    else:
-        session.execute(
-            text(f"SET LOCAL hnsw.ef_search = {max(int(settings.hnsw_ef_search), limit)}")
-        )
-        sql = f"""
-            SELECT c.id, 1 - (c.embedding <=> CAST(:qv AS vector)) AS score
-            FROM chunks c JOIN documents d ON d.id = c.document_id
-            WHERE {where}
-            ORDER BY c.embedding <=> CAST(:qv AS vector) LIMIT :limit"""
+    if candidates > settings.exact_search_max_chunks:
+        rows = _hnsw(session, where, params, limit, settings.hnsw_ef_search)
+        if len(rows) >= min(limit, candidates):
+            return rows
+    return _exact(session, where, params)
+
+
+def _exact(session: Session, where: str, params: dict[str, Any]) -> list[tuple[int, float]]:
+    # MATERIALIZED keeps the planner from using the HNSW index: an exact scan.
+    sql = f"""
+        WITH cand AS MATERIALIZED (
+            SELECT c.id, c.embedding FROM chunks c JOIN documents d ON d.id = c.document_id
+            WHERE {where})
+        SELECT id, 1 - (embedding <=> CAST(:qv AS vector)) AS score FROM cand
+        ORDER BY embedding <=> CAST(:qv AS vector), id LIMIT :limit"""
+    return _rows(session, sql, params)
+
+
+def _hnsw(
+    session: Session, where: str, params: dict[str, Any], limit: int, ef_search: int
+) -> list[tuple[int, float]]:
+    session.execute(text(f"SET LOCAL hnsw.ef_search = {min(max(int(ef_search), limit), 1000)}"))
+    sql = f"""
+        SELECT c.id, 1 - (c.embedding <=> CAST(:qv AS vector)) AS score
+        FROM chunks c JOIN documents d ON d.id = c.document_id
+        WHERE {where}
+        ORDER BY c.embedding <=> CAST(:qv AS vector) LIMIT :limit"""
+    return _rows(session, sql, params)
+
+
+def _rows(session: Session, sql: str, params: dict[str, Any]) -> list[tuple[int, float]]:
     rows: list[Any] = list(session.execute(text(sql), params))
     return [(int(r[0]), float(r[1])) for r in rows]
 

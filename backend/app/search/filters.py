@@ -1,13 +1,16 @@
 """Which chunks a search may see, as one SQL condition over `chunks c JOIN documents d`.
 
 Every retriever puts this condition inside its own query (never a post-filter), so filters
-and access rules cannot truncate results.
+and access rules cannot truncate results. Only `ready` documents are ever visible; deleted
+documents have no rows left.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 
@@ -15,6 +18,10 @@ from typing import Any
 class SearchScope:
     collection_ids: list[uuid.UUID] | None = None  # None: every collection
     document_ids: list[uuid.UUID] | None = None
+    content_types: list[str] | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    metadata: dict[str, Any] | None = None  # JSONB containment
     extra: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def sql(self) -> tuple[str, dict[str, Any]]:
@@ -26,6 +33,18 @@ class SearchScope:
         if self.document_ids is not None:
             clauses.append("c.document_id = ANY(:scope_documents)")
             params["scope_documents"] = list(self.document_ids)
+        if self.content_types is not None:
+            clauses.append("d.content_type = ANY(:scope_content_types)")
+            params["scope_content_types"] = list(self.content_types)
+        if self.created_after is not None:
+            clauses.append("d.created_at >= :scope_created_after")
+            params["scope_created_after"] = self.created_after
+        if self.created_before is not None:
+            clauses.append("d.created_at < :scope_created_before")
+            params["scope_created_before"] = self.created_before
+        if self.metadata:
+            clauses.append("d.metadata @> CAST(:scope_metadata AS jsonb)")
+            params["scope_metadata"] = json.dumps(self.metadata)
         for clause, clause_params in self.extra:
             clauses.append(clause)
             params.update(clause_params)

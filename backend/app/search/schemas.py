@@ -1,10 +1,29 @@
-"""Search request and response shapes."""
+"""Search request and response shapes (the contract `cairn eval` and the UI rely on)."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
+
+Mode = Literal["hybrid", "vector", "lexical"]
+GroupBy = Literal["chunk", "document"]
+
+
+class SearchFilters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    content_types: list[str] | None = Field(default=None, min_length=1, max_length=50)
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    # JSONB containment: a document matches when its metadata contains every key/value.
+    metadata: dict[str, Any] | None = None
+    # Reserved for document labels; accepted and ignored until labels exist.
+    labels: list[str] | None = Field(
+        default=None, max_length=100, description="Reserved: accepted and ignored for now."
+    )
 
 
 class SearchRequest(BaseModel):
@@ -12,8 +31,33 @@ class SearchRequest(BaseModel):
 
     query: str = Field(min_length=1, max_length=4000)
     k: int = Field(default=10, ge=1, le=100)
-    collection: str | None = Field(default=None, max_length=200)
+    offset: int = Field(default=0, ge=0, le=1000)
+    mode: Mode = "hybrid"
+    collection: str | None = Field(default=None, min_length=1, max_length=200)
+    collections: list[str] | None = Field(default=None, min_length=1, max_length=100)
     document_ids: list[uuid.UUID] | None = Field(default=None, max_length=1000)
+    filters: SearchFilters | None = None
+    group_by: GroupBy = "chunk"
+    # None: rerank when a reranker is configured (settings.reranker != "none").
+    rerank: bool | None = None
+
+    @model_validator(mode="after")
+    def _one_collection_field(self) -> SearchRequest:
+        if self.collection is not None and self.collections is not None:
+            raise ValueError("give either 'collection' or 'collections', not both")
+        if not self.query.strip():
+            raise ValueError("query must contain a non-blank character")
+        return self
+
+    def collection_names(self) -> list[str] | None:
+        if self.collection is not None:
+            return [self.collection]
+        return self.collections
+
+
+class RetrieverScore(BaseModel):
+    rank: int  # 1-based rank in that retriever's candidate list
+    score: float  # that retriever's raw score (cosine similarity or BM25)
 
 
 class SearchHit(BaseModel):
@@ -27,9 +71,25 @@ class SearchHit(BaseModel):
     char_end: int
     text: str
     score: float
+    retrievers: dict[str, RetrieverScore] = Field(default_factory=dict)
+    # HTML-escaped snippets of the chunk with matched query terms wrapped in <mark>…</mark>.
+    highlights: list[str] = Field(default_factory=list)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    # Candidate chunks of this document that matched; only present with group_by=document.
+    matched_chunks: int | None = None
+
+    @model_serializer(mode="wrap")
+    def _drop_unset_group_count(self, handler: Any) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("matched_chunks") is None:
+            data.pop("matched_chunks", None)
+        return data
 
 
 class SearchResponse(BaseModel):
     query: str
+    mode: Mode
     results: list[SearchHit]
     took_ms: float
+    # Distinct candidates (chunks, or documents with group_by=document) before offset/k.
+    total_candidates: int

@@ -1,74 +1,205 @@
-"""Search: resolve the scope, run the retriever, hydrate hits with their sources."""
+"""Search: resolve the scope, run the retrievers, fuse, rerank, group, page, hydrate.
+
+Hybrid search runs dense and lexical retrieval each with `settings.hybrid_candidates`
+candidates inside the scope and fuses them (`settings.fusion_method`). With
+group_by=document each document is represented by its best chunk (the maximum fused score)
+and reports how many of its chunks were among the candidates.
+"""
 
 from __future__ import annotations
 
 import time
 import uuid
+from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.auth.principal import Principal
 from app.collections import service as collections
-from app.collections.models import Collection
-from app.documents.models import Chunk, Document
+from app.collections.access import readable_collection_ids
+from app.core.config import get_settings
+from app.core.errors import Unprocessable
 from app.providers.embeddings import get_embedder
+from app.providers.rerank import get_reranker
+from app.search import fusion
 from app.search.dense import dense_search
 from app.search.filters import SearchScope
-from app.search.schemas import SearchHit, SearchRequest, SearchResponse
+from app.search.hydrate import load_sources
+from app.search.lexical import lexical_search
+from app.search.schemas import RetrieverScore, SearchHit, SearchRequest, SearchResponse
 
 
-def build_scope(session: Session, request: SearchRequest) -> SearchScope:
+@dataclass
+class Candidate:
+    chunk_id: int
+    score: float
+    retrievers: dict[str, RetrieverScore] = field(default_factory=dict)
+    matched_chunks: int | None = None
+
+
+def build_scope(
+    session: Session, request: SearchRequest, principal: Principal | None
+) -> SearchScope:
+    """The request's scope, always within what the principal may read (None: internal use,
+    every collection). A name the principal cannot read is a 404, like a missing one."""
     scope = SearchScope()
-    if request.collection is not None:
-        scope.collection_ids = [collections.get_by_name(session, request.collection).id]
+    names = request.collection_names()
+    if names is not None:
+        scope.collection_ids = list(
+            dict.fromkeys(collections.get_by_name(session, n, principal).id for n in names)
+        )
+    elif principal is not None:
+        scope.collection_ids = readable_collection_ids(session, principal)
     if request.document_ids is not None:
         scope.document_ids = list(request.document_ids)
+    f = request.filters
+    if f is not None:
+        scope.content_types = f.content_types
+        scope.created_after = f.created_after
+        scope.created_before = f.created_before
+        scope.metadata = f.metadata
     return scope
 
 
-def search(session: Session, request: SearchRequest) -> SearchResponse:
+def search(
+    session: Session, request: SearchRequest, principal: Principal | None = None
+) -> SearchResponse:
     start = time.perf_counter()
-    scope = build_scope(session, request)
-    vector = get_embedder().embed_query(request.query)
-    ranked = dense_search(session, vector, scope, request.k)
-    hits = hydrate(session, ranked)
+    candidates = retrieve(session, request, principal)
+    page = candidates[request.offset : request.offset + request.k]
+    sources = load_sources(session, [c.chunk_id for c in page], request.query)
+    hits = []
+    for cand in page:
+        src = sources.get(cand.chunk_id)
+        if src is None:
+            continue  # deleted between ranking and hydration
+        hits.append(
+            SearchHit(
+                chunk_id=src.chunk_id,
+                document_id=src.document_id,
+                filename=src.filename,
+                collection=src.collection,
+                page=src.page,
+                ordinal=src.ordinal,
+                char_start=src.char_start,
+                char_end=src.char_end,
+                text=src.text,
+                score=cand.score,
+                retrievers=cand.retrievers,
+                highlights=src.highlights,
+                metadata=src.metadata,
+                matched_chunks=cand.matched_chunks,
+            )
+        )
     return SearchResponse(
-        query=request.query, results=hits, took_ms=round((time.perf_counter() - start) * 1000, 1)
+        query=request.query,
+        mode=request.mode,
+        results=hits,
+        took_ms=round((time.perf_counter() - start) * 1000, 1),
+        total_candidates=len(candidates),
     )
 
 
-def hydrate(session: Session, ranked: list[tuple[int, float]]) -> list[SearchHit]:
-    if not ranked:
-        return []
-    ids = [cid for cid, _ in ranked]
+def retrieve(
+    session: Session, request: SearchRequest, principal: Principal | None = None
+) -> list[Candidate]:
+    """Every candidate in final order (before offset/k), chunks or documents' best chunks."""
+    settings = get_settings()
+    use_rerank = _wants_rerank(request)
+    scope = build_scope(session, request, principal)
+    depth = max(settings.hybrid_candidates, request.offset + request.k)
+    lists: dict[str, list[tuple[int, float]]] = {}
+    if request.mode in ("hybrid", "vector"):
+        vector = get_embedder().embed_query(request.query)
+        lists["vector"] = dense_search(session, vector, scope, depth)
+    if request.mode in ("hybrid", "lexical"):
+        lists["lexical"] = lexical_search(session, request.query, scope, depth)
+    ranked = fuse(lists)
+    details = retriever_details(lists)
+    if use_rerank:
+        ranked = rerank(session, request.query, ranked, max(settings.rerank_candidates, depth))
+    candidates = [Candidate(cid, score, details.get(cid, {})) for cid, score in ranked]
+    if request.group_by == "document":
+        candidates = group_by_document(candidates, documents_of(session, list(details)))
+    return candidates
+
+
+def fuse(lists: dict[str, list[tuple[int, float]]]) -> list[tuple[int, float]]:
+    """One retriever: its own order and scores. Two: the configured fusion."""
+    if len(lists) == 1:
+        return next(iter(lists.values()))
+    settings = get_settings()
+    if settings.fusion_method == "weighted":
+        scores = fusion.weighted(lists, fusion.hybrid_weights(settings.hybrid_vector_weight))
+    else:
+        scores = fusion.rrf({n: [cid for cid, _ in items] for n, items in lists.items()},
+                            settings.rrf_k)
+    return fusion.ranked(scores)
+
+
+def retriever_details(
+    lists: dict[str, list[tuple[int, float]]],
+) -> dict[int, dict[str, RetrieverScore]]:
+    details: dict[int, dict[str, RetrieverScore]] = {}
+    for name, items in lists.items():
+        for rank, (cid, score) in enumerate(items, start=1):
+            details.setdefault(cid, {})[name] = RetrieverScore(rank=rank, score=score)
+    return details
+
+
+def group_by_document(
+    candidates: list[Candidate], document_of: dict[int, uuid.UUID]
+) -> list[Candidate]:
+    """Best chunk per document (input is best first), with the document's candidate count."""
+    best: dict[uuid.UUID, Candidate] = {}
+    counts: dict[uuid.UUID, int] = {}
+    for cand in candidates:
+        doc = document_of.get(cand.chunk_id)
+        if doc is None:
+            continue
+        counts[doc] = counts.get(doc, 0) + 1
+        best.setdefault(doc, cand)
+    for doc, cand in best.items():
+        cand.matched_chunks = counts[doc]
+    return list(best.values())
+
+
+def documents_of(session: Session, chunk_ids: list[int]) -> dict[int, uuid.UUID]:
+    if not chunk_ids:
+        return {}
     rows = session.execute(
-        select(Chunk, Document.filename, Collection.name)
-        .join(Document, Document.id == Chunk.document_id)
-        .join(Collection, Collection.id == Chunk.collection_id)
-        .where(Chunk.id.in_(ids))
-    ).all()
-    by_id: dict[int, tuple[Chunk, str, str]] = {c.id: (c, fn, col) for c, fn, col in rows}
-    hits = []
-    for cid, score in ranked:
-        if cid not in by_id:
-            continue  # deleted between ranking and hydration
-        chunk, filename, collection = by_id[cid]
-        hits.append(
-            SearchHit(
-                chunk_id=cid,
-                document_id=chunk.document_id,
-                filename=filename,
-                collection=collection,
-                page=chunk.page,
-                ordinal=chunk.ordinal,
-                char_start=chunk.char_start,
-                char_end=chunk.char_end,
-                text=chunk.text,
-                score=score,
-            )
+        text("SELECT id, document_id FROM chunks WHERE id = ANY(:ids)"), {"ids": chunk_ids}
+    )
+    return {int(r[0]): r[1] for r in rows}
+
+
+def rerank(
+    session: Session, query: str, ranked: list[tuple[int, float]], top: int
+) -> list[tuple[int, float]]:
+    """Rescore the first `top` candidates with the reranker; the rest are dropped."""
+    head = ranked[:top]
+    if not head:
+        return []
+    ids = [cid for cid, _ in head]
+    texts = dict(
+        session.execute(text("SELECT id, text FROM chunks WHERE id = ANY(:ids)"), {"ids": ids})
+        .tuples()
+        .all()
+    )
+    kept = [cid for cid in ids if cid in texts]
+    scores = get_reranker().rerank(query, [texts[cid] for cid in kept])
+    order = sorted(range(len(kept)), key=lambda i: -scores[i])
+    return [(kept[i], scores[i]) for i in order]
+
+
+def _wants_rerank(request: SearchRequest) -> bool:
+    configured = get_settings().reranker != "none"
+    if request.rerank is None:
+        return configured
+    if request.rerank and not configured:
+        raise Unprocessable(
+            "Reranking was requested but no reranker is configured (RERANKER=none).",
+            code="reranker_not_configured",
         )
-    return hits
-
-
-def document_ids_of(hits: list[SearchHit]) -> list[uuid.UUID]:
-    return [h.document_id for h in hits]
+    return request.rerank
