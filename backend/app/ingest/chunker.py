@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
-import semchunk
+from semchunk.semchunk import chunkerify
 
 from app.ingest.parsers import ParsedDocument
 
@@ -28,8 +29,12 @@ def chunk_document(
     overlap: int,
 ) -> list[ChunkDraft]:
     """Split on the largest semantic boundary that fits (paragraphs, sentences, words)."""
-    chunker = semchunk.chunkerify(count_tokens, chunk_size)
-    texts, spans = chunker(parsed.text, offsets=True, overlap=overlap or None)
+    chunker = chunkerify(count_tokens, chunk_size)
+    # one text in, offsets=True: semchunk returns (texts, spans)
+    texts, spans = cast(
+        "tuple[list[str], list[tuple[int, int]]]",
+        chunker(parsed.text, offsets=True, overlap=overlap or None),
+    )
     drafts: list[ChunkDraft] = []
     for text, (start, end) in zip(texts, spans, strict=True):
         if not text.strip():
