@@ -5,6 +5,7 @@ PY := $(VENV)/bin/python
 API_PORT ?= 8000
 API ?= http://127.0.0.1:$(API_PORT)
 DATASET ?=
+ARGS ?=
 COLLECTION ?= examples
 
 # Load .env, the URLs of the embedded databases of a running ./start.sh and its API key.
@@ -50,11 +51,12 @@ clean: ## delete everything in data/ (asks first; FORCE=1 does not)
 	  case "$$answer" in y|Y|yes) ;; *) echo "kept"; exit 1 ;; esac; fi
 	find data -mindepth 1 -maxdepth 1 ! -name .gitkeep -exec rm -rf {} +
 
-eval: ## evaluate retrieval on DATASET: make eval DATASET=path
-	@$(RUNENV) $(VENV)/bin/cairn eval $(DATASET)
+# eval and bench start a throwaway platform of their own unless ARGS="--api-url ..." says otherwise.
+eval: ## evaluate retrieval: make eval DATASET=path [ARGS="..."]
+	$(VENV)/bin/cairn eval $(DATASET) $(ARGS)
 
-bench: ## ingest benchmark
-	@$(RUNENV) $(PY) bench/ingest_bench.py
+bench: ## ingest + search benchmark [ARGS="--docs 100 ..."]
+	$(PY) bench/ingest_bench.py $(ARGS)
 
 dev-deps:
 	@$(VENV)/bin/ruff --version >/dev/null 2>&1 && $(VENV)/bin/mypy --version >/dev/null 2>&1 || \

@@ -33,11 +33,15 @@ case "${1:-}" in
 esac
 
 # --- configuration ----------------------------------------------------------------------------
+# .env fills in what the environment does not set (API_PORT=8100 ./start.sh wins over .env).
 if [ -f "$ROOT/.env" ]; then
+  _saved_env="$(export -p)"
   set -a
   # shellcheck disable=SC1091
   . "$ROOT/.env"
   set +a
+  eval "$_saved_env" 2>/dev/null || true
+  unset _saved_env
 fi
 
 DATA_DIR="${DATA_DIR:-$ROOT/data}"
@@ -106,14 +110,15 @@ fi
 # --- ./start.sh --stop ------------------------------------------------------------------------------
 if [ "$MODE" = stop ]; then
   pid="$(pid_of start)"
+  found=0
   if alive "$pid" "start.sh"; then
+    found=1
     say "stopping the instance run by start.sh (pid $pid)"
     kill -TERM "$pid"
     i=0
     while alive "$pid" && [ "$i" -lt 600 ]; do sleep 0.2; i=$((i + 1)); done
     alive "$pid" && die "start.sh (pid $pid) is still running after 120s"
   fi
-  found=0
   for name in $PROCS; do
     pid="$(pid_of "$name")"
     if alive "$pid" "$(pattern_of "$name")"; then
@@ -124,7 +129,7 @@ if [ "$MODE" = stop ]; then
     rm -f "$RUN_DIR/$name.pid"
   done
   rm -f "$RUN_DIR/start.pid" "$SERVICES_ENV"
-  [ "$found" = 1 ] || say "nothing else was running"
+  [ "$found" = 1 ] || say "Cairn was not running"
   say "stopped"
   exit 0
 fi
