@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,3 +43,17 @@ def test_cross_encoder_with_an_empty_directory_fails_to_load_without_downloading
 def test_unknown_reranker_kind_is_rejected_by_settings() -> None:
     with pytest.raises(ValueError):
         Settings(reranker="colbert")  # type: ignore[arg-type]
+
+
+def test_rerank_stage_with_the_none_provider_keeps_order_and_cuts_to_top(db: Any) -> None:
+    from app.search.service import rerank
+    from tests.test_bm25_unit import add_document, make_collection
+
+    col = make_collection(db)
+    _, ids = add_document(db, col, ["one", "two", "three", "four"])
+    ranked = [(ids[2], 0.9), (ids[0], 0.8), (-1, 0.7), (ids[3], 0.6), (ids[1], 0.5)]
+    out = rerank(db, "q", ranked, top=4)
+    # the missing chunk (-1) is dropped; the none reranker scores 0 and keeps the order
+    assert out == [(ids[2], 0.0), (ids[0], 0.0), (ids[3], 0.0)]
+    assert rerank(db, "q", [], top=4) == []
+    db.rollback()

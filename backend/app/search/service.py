@@ -182,11 +182,8 @@ def rerank(
     if not head:
         return []
     ids = [cid for cid, _ in head]
-    texts = dict(
-        session.execute(text("SELECT id, text FROM chunks WHERE id = ANY(:ids)"), {"ids": ids})
-        .tuples()
-        .all()
-    )
+    rows = session.execute(text("SELECT id, text FROM chunks WHERE id = ANY(:ids)"), {"ids": ids})
+    texts: dict[int, str] = {int(r[0]): str(r[1]) for r in rows}
     kept = [cid for cid in ids if cid in texts]
     scores = get_reranker().rerank(query, [texts[cid] for cid in kept])
     order = sorted(range(len(kept)), key=lambda i: -scores[i])
