@@ -190,7 +190,7 @@ else
   req_args=""
   for f in $REQ_FILES; do req_args="$req_args -r $f"; done
   # shellcheck disable=SC2086
-  "$PY" -m pip install $req_args
+  "$PY" -m pip install $req_args | { grep -v '^Requirement already satisfied' || true; }
   "$PY" -m pip install --no-deps -e "$BACKEND"
   echo "$want_stamp" > "$STAMP"
   say "dependencies installed in $(( $(date +%s) - t0 ))s"
