@@ -17,6 +17,7 @@ from app.core.config import get_settings
 from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging, get_logger
 from app.documents.router import router as documents_router
+from app.documents.upload_limit import UploadSizeLimitMiddleware
 from app.health.router import router as health_router
 from app.search.router import router as search_router
 from app.tasks.router import router as tasks_router
@@ -48,6 +49,7 @@ def create_app() -> FastAPI:
         allow_methods=["*"],
         allow_headers=["*"],
     )
+    app.add_middleware(UploadSizeLimitMiddleware)  # 413 before an oversize body is read
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(public_router)  # login and refresh: the only unauthenticated /api/v1

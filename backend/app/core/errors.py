@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.logging import get_logger
@@ -134,6 +135,27 @@ def install_error_handlers(app: FastAPI) -> None:
         ]
         return JSONResponse(
             error_body("validation_error", "The request is not valid.", details),
+            status_code=422,
+        )
+
+    @app.exception_handler(sa_exc.OperationalError)
+    @app.exception_handler(sa_exc.InterfaceError)
+    @app.exception_handler(sa_exc.TimeoutError)
+    async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
+        # Connection refused or lost, pool exhausted, statement timeout: the caller may retry.
+        log.warning("database_unavailable", error=str(exc).splitlines()[0][:300])
+        return JSONResponse(
+            error_body("service_unavailable", "The database is unavailable. Try again later."),
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(sa_exc.DataError)
+    async def _bad_value(_: Request, exc: sa_exc.DataError) -> JSONResponse:
+        # A value the database refuses (a NUL character, a number out of range): the input's fault.
+        log.info("database_refused_value", error=str(exc.orig).splitlines()[0][:300])
+        return JSONResponse(
+            error_body("validation_error", "A value in the request cannot be stored or searched."),
             status_code=422,
         )
 

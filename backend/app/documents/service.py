@@ -67,14 +67,24 @@ def clean_filename(raw: str | None) -> str:
 def parse_metadata(raw: str | None) -> dict[str, Any]:
     if raw is None or raw.strip() == "":
         return {}
+    if len(raw) > 65_536:
+        raise Unprocessable("metadata is larger than 16 KB.")
     try:
         value = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise Unprocessable(f"metadata is not valid JSON: {exc.msg}") from exc
+    except RecursionError as exc:
+        raise Unprocessable("metadata is nested too deeply.") from exc
     if not isinstance(value, dict):
         raise Unprocessable("metadata must be a JSON object.")
-    if len(json.dumps(value)) > 16_384:
+    try:
+        encoded = json.dumps(value, allow_nan=False)
+    except ValueError as exc:  # NaN / Infinity: not JSON, and JSONB refuses them
+        raise Unprocessable("metadata may not contain NaN or Infinity.") from exc
+    if len(encoded) > 16_384:
         raise Unprocessable("metadata is larger than 16 KB.")
+    if "\\u0000" in encoded:
+        raise Unprocessable("metadata may not contain NUL characters.")
     return value
 
 

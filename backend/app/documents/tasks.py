@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from celery import Task
+from celery.exceptions import SoftTimeLimitExceeded
 from sqlalchemy import select
 
 from app.core.config import get_settings
@@ -20,7 +21,19 @@ from app.workers import celery_app
 log = get_logger(__name__)
 
 
-@celery_app.task(name="documents.ingest", bind=True, max_retries=None)
+# A parser that never returns must not hold a worker forever (prefork pool only: the soft
+# limit fails the document; the hard limit kills the child, and the attempt budget applies).
+INGEST_SOFT_TIME_LIMIT_S = 1800
+INGEST_TIME_LIMIT_S = 1860
+
+
+@celery_app.task(
+    name="documents.ingest",
+    bind=True,
+    max_retries=None,
+    soft_time_limit=INGEST_SOFT_TIME_LIMIT_S,
+    time_limit=INGEST_TIME_LIMIT_S,
+)
 def ingest(self: Task, document_id: str) -> dict[str, Any]:
     doc_id = uuid.UUID(document_id)
     settings = get_settings()
@@ -33,6 +46,11 @@ def ingest(self: Task, document_id: str) -> dict[str, Any]:
         pipeline.mark_failed(doc_id, str(exc))
         log.warning("document_failed", document_id=document_id, reason=str(exc))
         return {"status": "failed", "error": str(exc)}
+    except SoftTimeLimitExceeded:
+        reason = f"The ingest took longer than {INGEST_SOFT_TIME_LIMIT_S} s and was stopped."
+        pipeline.mark_failed(doc_id, reason)
+        log.error("document_timed_out", document_id=document_id)
+        return {"status": "failed", "error": reason}
     except Exception as exc:
         retries = self.request.retries
         if retries >= settings.task_max_retries:

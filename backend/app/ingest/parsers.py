@@ -7,13 +7,15 @@ cannot or will not read: corrupt, encrypted, too many pages, or a decompression 
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 
 from app.documents.sniff import DOCX, HTML, MARKDOWN, PDF, TEXT
 
-MAX_PDF_PAGES = 5000
+MAX_PDF_PAGES = 2000
 MAX_DOCX_UNCOMPRESSED = 200 * 1024 * 1024
 MAX_DOCX_RATIO = 200
 
@@ -90,10 +92,82 @@ def parse_markdown(data: bytes) -> ParsedDocument:
     return ParsedDocument([Segment(text)], title=title)
 
 
+# HTML5 tree building is quadratic in nesting depth (20,000 nested <div>s take seconds,
+# 200,000 take many minutes), so a hostile page could hold a worker. Real pages nest a few
+# dozen levels; past MAX_HTML_DEPTH the text is extracted by a linear tokenizer instead.
+MAX_HTML_DEPTH = 1000
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:-]*)[^>]*?(/?)>")
+# Void elements and those whose end tag is optional do not (reliably) nest.
+_NO_NEST = frozenset(
+    [
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+        "track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "option", "optgroup", "rb",
+        "rt", "rtc", "rp", "thead", "tbody", "tfoot", "colgroup", "caption", "html", "head",
+        "body",
+    ]
+)
+_SKIP_TEXT = frozenset({"script", "style", "noscript", "template", "svg", "nav", "footer"})
+
+
+def html_nesting_depth(text: str) -> int:
+    """The deepest nesting of start tags (a cheap upper estimate, no tree is built)."""
+    depth = peak = 0
+    for match in _TAG.finditer(text):
+        closing, name, self_closing = match.groups()
+        if self_closing or name.lower() in _NO_NEST:
+            continue
+        if closing:
+            depth = max(0, depth - 1)
+        else:
+            depth += 1
+            peak = max(peak, depth)
+    return peak
+
+
+class _FlatText(HTMLParser):
+    """Text of an HTML page in one linear pass, for pages too deep to build a tree of."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.title: str | None = None
+        self._skipping: list[str] = []
+        self._in_title = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIP_TEXT:
+            self._skipping.append(tag)
+        self._in_title = tag == "title"
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._skipping and self._skipping[-1] == tag:
+            self._skipping.pop()
+        self._in_title = False
+
+    def handle_data(self, data: str) -> None:
+        text = data.strip()
+        if not text:
+            return
+        if self._in_title:
+            self.title = self.title or text[:200]
+        elif not self._skipping:
+            self.parts.append(text)
+
+
+def _parse_html_flat(text: str) -> ParsedDocument:
+    parser = _FlatText()
+    parser.feed(text)
+    parser.close()
+    return ParsedDocument([Segment(_clean("\n".join(parser.parts)))], title=parser.title)
+
+
 def parse_html(data: bytes) -> ParsedDocument:
     from selectolax.lexbor import LexborHTMLParser
 
-    tree = LexborHTMLParser(decode_text(data))
+    source = decode_text(data)
+    if html_nesting_depth(source) > MAX_HTML_DEPTH:
+        return _parse_html_flat(source)
+    tree = LexborHTMLParser(source)
     for selector in ("script", "style", "noscript", "template", "svg", "nav", "footer"):
         for node in tree.css(selector):
             node.decompose()

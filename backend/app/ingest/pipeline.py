@@ -12,7 +12,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from app.core.config import get_settings
 from app.core.db import session_scope
@@ -25,6 +25,9 @@ from app.search import lexical_index
 from app.storage import ObjectNotFound, get_store
 
 log = get_logger(__name__)
+# Chunks embedded between two checks that the document still exists (and still progresses:
+# each check touches updated_at, which the reconciler reads to tell stalled from slow).
+EMBED_SLICE = 128
 
 
 class PermanentError(Exception):
@@ -51,6 +54,19 @@ def _set_stage(document_id: uuid.UUID, stage: str, **fields: object) -> None:
             setattr(doc, name, value)
 
 
+def _touch(document_id: uuid.UUID) -> None:
+    """Record progress (updated_at) or raise DocumentGone if the document was deleted."""
+    with session_scope() as session:
+        found = session.execute(
+            update(Document)
+            .where(Document.id == document_id)
+            .values(updated_at=func.now())
+            .returning(Document.id)
+        ).first()
+    if found is None:
+        raise DocumentGone(str(document_id))
+
+
 def run(document_id: uuid.UUID, task_id: str | None = None) -> Outcome:
     settings = get_settings()
     with session_scope() as session:
@@ -61,6 +77,13 @@ def run(document_id: uuid.UUID, task_id: str | None = None) -> Outcome:
             return Outcome("superseded")  # a re-ingest replaced this task
         if doc.status == DocumentStatus.ready and doc.task_id == task_id:
             return Outcome("ready", doc.chunk_count)  # redelivered after it finished
+        if doc.attempts >= settings.task_max_retries + 1:
+            # A file that kills its worker (or never finishes) comes back on every redelivery;
+            # past the attempt budget it is dead-lettered instead of poisoning the queue.
+            raise PermanentError(
+                f"Dead-lettered: the ingest did not finish in {doc.attempts} attempts "
+                "(the worker was lost or timed out each time)."
+            )
         doc.status = DocumentStatus.processing
         doc.stage = "fetching"
         doc.attempts += 1
@@ -99,8 +122,13 @@ def run(document_id: uuid.UUID, task_id: str | None = None) -> Outcome:
 
     _set_stage(document_id, "embedding")
     clock = time.perf_counter()
+    texts = [_embedding_text(d, parsed.title) for d in drafts]
+    vectors: list[list[float]] = []
     try:
-        vectors = embedder.embed_documents([_embedding_text(d, parsed.title) for d in drafts])
+        for start in range(0, len(texts), EMBED_SLICE):
+            if start:  # a long document deleted meanwhile stops here, not after all of it
+                _touch(document_id)
+            vectors += embedder.embed_documents(texts[start : start + EMBED_SLICE])
     except EmbeddingError as exc:
         if exc.transient:
             raise

@@ -34,6 +34,10 @@ def create_celery() -> Celery:
         broker_connection_retry_on_startup=True,
         broker_transport_options={
             "visibility_timeout": settings.task_visibility_timeout_s,
+            # Sweep for messages of dead workers (unacked past the visibility timeout) every
+            # few seconds, not kombu's default of every ~100 s.
+            "unacked_restore_interval": max(1, min(10, settings.task_visibility_timeout_s // 3)),
+            "unacked_restore_throttle": 1,
             "socket_connect_timeout": 3,
         },
         result_backend_transport_options={"socket_connect_timeout": 3},
