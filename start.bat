@@ -72,7 +72,7 @@ if /i "%~1"=="--stop" (
 set "REQS=%BACKEND%\requirements.txt"
 if exist "%CONSOLE_DIR%\requirements.txt" set "REQS=!REQS! %CONSOLE_DIR%\requirements.txt"
 set "STAMP=%VENV%\.cairn-install-stamp"
-for /f "usebackq delims=" %%H in (`"%PY%" -c "import hashlib,sys; h=hashlib.sha256(sys.version.encode()+sys.argv[1].encode()); [h.update(open(p,'rb').read()) for p in sys.argv[2:]]; print(h.hexdigest())" "%TORCH_SPEC%" !REQS! "%BACKEND%\requirements-embedded.txt" "%BACKEND%\pyproject.toml"`) do set "WANT=%%H"
+for /f "usebackq delims=" %%H in (`"%PY%" "%SETUP%" stamp "%TORCH_SPEC%" !REQS! "%BACKEND%\requirements-embedded.txt" "%BACKEND%\pyproject.toml"`) do set "WANT=%%H"
 set "HAVE="
 if exist "%STAMP%" set /p HAVE=<"%STAMP%"
 if "!HAVE!"=="!WANT!" (

@@ -61,7 +61,6 @@ export DATA_DIR
 PROCS="console api worker services"
 
 pid_of() { cat "$RUN_DIR/$1.pid" 2>/dev/null || true; }
-
 # Is `pid` alive and still the process we started (its command line contains `pattern`)?
 alive() {
   [ -n "$1" ] && kill -0 "$1" 2>/dev/null || return 1
@@ -70,13 +69,8 @@ alive() {
 }
 
 pattern_of() {
-  case "$1" in
-    services) echo "app.cli services" ;;
-    api) echo "uvicorn" ;;
-    worker) echo "celery" ;;
-    console) echo "app.py" ;;
-    start) echo "start.sh" ;;
-  esac
+  case "$1" in services) echo "app.cli services" ;; api) echo uvicorn ;; worker) echo celery ;;
+    console) echo app.py ;; *) echo start.sh ;; esac
 }
 
 # Send SIGTERM, wait up to `timeout` seconds, then SIGKILL the process group.
@@ -159,18 +153,9 @@ export PATH="$VENV/bin:$PATH"
 REQ_FILES="$BACKEND/requirements.txt $BACKEND/requirements-embedded.txt"
 [ -f "$CONSOLE_DIR/requirements.txt" ] && REQ_FILES="$REQ_FILES $CONSOLE_DIR/requirements.txt"
 STAMP="$VENV/.cairn-install-stamp"
+SETUP="$ROOT/scripts/local_setup.py"  # small stdlib helpers shared with start.bat
 # shellcheck disable=SC2086
-want_stamp="$("$PY" - "$TORCH_SPEC" $REQ_FILES "$BACKEND/pyproject.toml" <<'EOF'
-import hashlib, sys
-h = hashlib.sha256(sys.version.encode())
-h.update(sys.argv[1].encode())
-for path in sys.argv[2:]:
-    h.update(path.encode())
-    with open(path, "rb") as f:
-        h.update(f.read())
-print(h.hexdigest())
-EOF
-)"
+want_stamp="$("$PY" "$SETUP" stamp "$TORCH_SPEC" $REQ_FILES "$BACKEND/pyproject.toml")"
 
 if [ "${SKIP_INSTALL:-0}" = 1 ]; then
   say "SKIP_INSTALL=1: not checking the installed packages"
@@ -210,21 +195,10 @@ for name in $PROCS; do
   rm -f "$RUN_DIR/$name.pid"
 done
 
-port_free() {
-  "$PY" - "$1" "$2" <<'EOF'
-import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-try:
-    s.bind((sys.argv[1], int(sys.argv[2])))
-except OSError:
-    sys.exit(1)
-EOF
-}
 for spec in "API_PORT:$API_HOST:$API_PORT" "REDIS_PORT:127.0.0.1:$REDIS_PORT" \
   "CONSOLE_PORT:127.0.0.1:$CONSOLE_PORT"; do
   var="${spec%%:*}"; rest="${spec#*:}"; host="${rest%:*}"; port="${rest##*:}"
-  port_free "$host" "$port" || die "port $port ($var) is in use; free it or set $var=<port>"
+  "$PY" "$SETUP" port-free "$host" "$port" || die "port $port ($var) is in use; free it or set $var=<port>"
 done
 
 # Accounts. Unless ADMIN_EMAIL and ADMIN_PASSWORD are set (or AUTH_ENABLED=false), the first
@@ -237,7 +211,7 @@ case "$(printf %s "${AUTH_ENABLED:-true}" | tr '[:upper:]' '[:lower:]')" in
 esac
 if [ "$AUTH_ON" = 1 ]; then
   if [ ! -s "$CREDENTIALS" ] && { [ -z "${ADMIN_EMAIL:-}" ] || [ -z "${ADMIN_PASSWORD:-}" ]; }; then
-    "$PY" "$ROOT/scripts/local_setup.py" admin "$CREDENTIALS"
+    "$PY" "$SETUP" admin "$CREDENTIALS"
   fi
   if [ -s "$CREDENTIALS" ]; then
     set -a
@@ -357,16 +331,8 @@ fi
 
 say "waiting for the API to be ready"
 READY_URL="http://127.0.0.1:$API_PORT/api/health/ready"
-http_ok() {
-  "$PY" - "$1" <<'EOF'
-import sys, urllib.request
-try:
-    with urllib.request.urlopen(sys.argv[1], timeout=2) as r:
-        sys.exit(0 if r.status == 200 else 1)
-except Exception:
-    sys.exit(1)
-EOF
-}
+# One try at URL (then a pause of about a second if it did not answer 200).
+http_ok() { "$PY" "$SETUP" wait-ready "$1" 1; }
 i=0
 until http_ok "$READY_URL"; do
   for name in $PROCS; do
@@ -374,12 +340,11 @@ until http_ok "$READY_URL"; do
     [ -z "$pid" ] || alive "$pid" || exited "$name" "during start-up"
   done
   [ "$i" -ge "$READY_TIMEOUT" ] && failed "the API was not ready after ${READY_TIMEOUT}s" api
-  sleep 1
   i=$((i + 1))
 done
 # An API key for the console (and for curl), made once with the admin's password.
 if [ "$AUTH_ON" = 1 ]; then
-  if "$PY" "$ROOT/scripts/local_setup.py" api-key "$CREDENTIALS" "http://127.0.0.1:$API_PORT"; then
+  if "$PY" "$SETUP" api-key "$CREDENTIALS" "http://127.0.0.1:$API_PORT"; then
     set -a
     # shellcheck disable=SC1090
     . "$CREDENTIALS"
@@ -400,7 +365,6 @@ if [ "$HAVE_CONSOLE" = 1 ]; then
   i=0
   until [ "$CONSOLE" = 0 ] || http_ok "http://127.0.0.1:$CONSOLE_PORT/" || [ "$i" -ge 120 ]; do
     alive "$(pid_of console)" || exited console "during start-up"
-    sleep 1
     i=$((i + 1))
   done
 else

@@ -11,16 +11,21 @@
                                                    start CMD detached (output to LOG), write
                                                    its pid to PIDFILE, return (start.bat)
   python scripts/local_setup.py wait-ready URL SECONDS
-                                                   wait until URL answers 200 (start.bat)
+                                                   wait until URL answers 200 (exit 1 if not)
+  python scripts/local_setup.py port-free HOST PORT exit 1 if HOST:PORT cannot be bound
+  python scripts/local_setup.py stamp TEXT FILE...  print a hash of this Python, TEXT and the
+                                                   FILEs (the install stamp)
 
 FILE is written with mode 600. Exit code 1 when no key could be made.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
+import socket
 import subprocess
 import sys
 import time
@@ -134,7 +139,31 @@ def wait_ready(url: str, seconds: float) -> int:
     return 1
 
 
+def port_free(host: str, port: int) -> int:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return 1
+    return 0
+
+
+def stamp(text: str, paths: list[str]) -> int:
+    digest = hashlib.sha256(sys.version.encode())
+    digest.update(text.encode())
+    for path in paths:
+        digest.update(Path(path).name.encode())
+        digest.update(Path(path).read_bytes())
+    print(digest.hexdigest())
+    return 0
+
+
 def main(argv: list[str]) -> int:
+    if len(argv) >= 2 and argv[0] == "stamp":
+        return stamp(argv[1], argv[2:])
+    if len(argv) == 3 and argv[0] == "port-free":
+        return port_free(argv[1], int(argv[2]))
     if len(argv) >= 5 and argv[0] == "launch":
         return launch(Path(argv[1]), Path(argv[2]), argv[3], argv[4:])
     if len(argv) == 3 and argv[0] == "wait-ready":
