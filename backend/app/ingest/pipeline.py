@@ -88,7 +88,7 @@ def run(document_id: uuid.UUID, task_id: str | None = None) -> Outcome:
         doc.stage = "fetching"
         doc.attempts += 1
         doc.error = None
-        doc.started_at = func.now()  # type: ignore[assignment]
+        doc.started_at = func.now()
         storage_key, content_type = doc.storage_key, doc.content_type
 
     timings: dict[str, float] = {}
@@ -188,7 +188,7 @@ def _write(
         doc.chunk_count = len(drafts)
         doc.embedding_model = model
         doc.timings = timings
-        doc.finished_at = func.now()  # type: ignore[assignment]
+        doc.finished_at = func.now()
 
 
 def mark_failed(document_id: uuid.UUID, reason: str) -> None:
@@ -198,7 +198,7 @@ def mark_failed(document_id: uuid.UUID, reason: str) -> None:
             return
         doc.status = DocumentStatus.failed
         doc.error = reason[:2000]
-        doc.finished_at = func.now()  # type: ignore[assignment]
+        doc.finished_at = func.now()
 
 
 def _lap(start: float) -> float:
