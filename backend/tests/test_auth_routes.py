@@ -3,7 +3,10 @@ with an unprotected one; single-user mode is loud, not silent."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -71,9 +74,7 @@ def auth_disabled() -> Any:
         settings.auth_enabled = True
 
 
-def test_single_user_mode_acts_as_local_admin_and_says_so(
-    auth_disabled: Any, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_single_user_mode_acts_as_local_admin(auth_disabled: Any) -> None:
     from app.main import create_app
 
     with TestClient(create_app(), raise_server_exceptions=False) as local:
@@ -82,8 +83,18 @@ def test_single_user_mode_acts_as_local_admin_and_says_so(
         assert me.status_code == 200, me.text
         assert me.json()["role"] == "admin" and me.json()["email"] == "local@cairn.local"
         assert local.get("/api/v1/collections").status_code == 200
-    out = capsys.readouterr()
-    assert "AUTH_DISABLED" in out.out + out.err + caplog.text
+
+
+def test_single_user_mode_warns_loudly_at_startup() -> None:
+    env = {**os.environ, "AUTH_ENABLED": "false", "LOG_JSON": "true"}
+    done = subprocess.run(
+        [sys.executable, "-c",
+         "from app.core.logging import configure_logging; configure_logging();"
+         "from app.auth.bootstrap import on_startup; on_startup()"],
+        env=env, capture_output=True, text=True, timeout=120, check=True,
+    )
+    assert "AUTH_DISABLED" in done.stderr, done.stderr
+    assert "NO authentication" in done.stderr
 
 
 def test_with_auth_enabled_health_does_not_claim_disabled(client: Any) -> None:
