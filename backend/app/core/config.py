@@ -81,12 +81,18 @@ class Settings(BaseSettings):
     default_text_search_config: str = "english"
     bm25_k1: float = Field(default=0.9, ge=0)
     bm25_b: float = Field(default=0.4, ge=0, le=1)
-    fusion_method: Literal["rrf", "weighted"] = "rrf"
+    # Measured on SciFact (a 2,131-document partial ingest, its 108 fully covered queries):
+    # min-max weighted fusion at 0.5 beat RRF (k=60) by 2-4 nDCG@10 points at every
+    # candidate depth tried (50/100/200); the literature on convex fusion agrees.
+    fusion_method: Literal["rrf", "weighted"] = "weighted"
     rrf_k: int = 60
     hybrid_vector_weight: float = Field(default=0.5, ge=0, le=1)
     hybrid_candidates: int = 100
     reranker: Literal["none", "cross-encoder"] = "none"
+    # A LOCAL directory holding a sentence-transformers cross-encoder; nothing downloads.
     reranker_model: str | None = None
+    # How many fused candidates the reranker rescores (at least offset + k).
+    rerank_candidates: int = Field(default=50, ge=1, le=1000)
 
     # --- accounts and access ---------------------------------------------------------------
     # false = single-user mode: every request acts as a built-in local admin (logged loudly).
