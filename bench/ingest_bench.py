@@ -185,6 +185,10 @@ def searches(args: argparse.Namespace, client: httpx.Client, collection: str,
     return out
 
 
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}"
+
+
 def print_report(report: dict[str, Any]) -> None:
     m = report["machine"]
     print(f"\n=== Cairn bench  {m['date_utc']}  nproc={m['nproc']}  {m['cpu']}  "
@@ -195,7 +199,7 @@ def print_report(report: dict[str, Any]) -> None:
         ratio = run["platform_over_raw"]
         print(f"{run['worker']:<12}{run['docs']:>6}{run['chunks']:>8}{run['wall_s']:>9.2f}"
               f"{run['docs_per_s']:>9.2f}{run['chunks_per_s']:>10.1f}{run['upload_s']:>10.2f}"
-              f"{run['peak_rss_tree_mb'] or 0:>9.0f}{ratio:>8.2f}")
+              f"{_num(run['peak_rss_tree_mb']):>9}{ratio:>8.2f}")
     for run in report["ingest"]:
         stages = run["stage_ms_total"]
         total = sum(stages.values()) or 1
