@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from alembic import context
 from sqlalchemy import create_engine, pool
 
 import app.models  # noqa: F401  (registers every table)
+from alembic import context
 from app.core.config import get_settings
 from app.core.db import Base
 

@@ -11,10 +11,10 @@ Create Date: 2026-11-25
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import op
 from pgvector.sqlalchemy import Vector
 from sqlalchemy.dialects import postgresql
 
+from alembic import op
 from app.core.config import get_settings
 from app.providers.embeddings import embedding_dim
 

@@ -53,8 +53,12 @@ def upload_documents(
         uuid.UUID | None,
         Form(description="A collection shared with you for writing (instead of a name)."),
     ] = None,
-    metadata: Annotated[str | None, Form(description="A JSON object stored with each file.")] = None,
-    reingest: Annotated[bool, Query(description="Ingest again even if the bytes are known.")] = False,
+    metadata: Annotated[
+        str | None, Form(description="A JSON object stored with each file.")
+    ] = None,
+    reingest: Annotated[
+        bool, Query(description="Ingest again even if the bytes are known.")
+    ] = False,
 ) -> UploadResponse:
     results = service.upload(
         db,

@@ -109,7 +109,9 @@ def stage_file(incoming: IncomingFile, max_bytes: int) -> StagedFile:
     if size == 0:
         spool.close()
         raise Unprocessable(
-            f"{incoming.filename} is empty.", code="empty_file", details={"filename": incoming.filename}
+            f"{incoming.filename} is empty.",
+            code="empty_file",
+            details={"filename": incoming.filename},
         )
     spool.seek(0)
     whole = spool.read() if head.startswith(b"PK") else None
@@ -145,7 +147,8 @@ def upload(
     staged: list[StagedFile] = []
     try:
         for f in files:
-            staged.append(stage_file(IncomingFile(clean_filename(f.filename), f.stream), settings.max_upload_bytes))
+            incoming = IncomingFile(clean_filename(f.filename), f.stream)
+            staged.append(stage_file(incoming, settings.max_upload_bytes))
         collection = collections.writable_for_upload(
             session, principal, collection_name, collection_id
         )
@@ -269,7 +272,11 @@ def list_chunks(
     get(session, document_id, principal)
     total = session.scalar(select(func.count()).where(Chunk.document_id == document_id)) or 0
     chunks = session.scalars(
-        select(Chunk).where(Chunk.document_id == document_id).order_by(Chunk.ordinal).limit(limit).offset(offset)
+        select(Chunk)
+        .where(Chunk.document_id == document_id)
+        .order_by(Chunk.ordinal)
+        .limit(limit)
+        .offset(offset)
     ).all()
     return list(chunks), total
 

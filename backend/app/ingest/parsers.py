@@ -225,7 +225,11 @@ def parse_docx(data: bytes) -> ParsedDocument:
             for row in table.rows:
                 paragraphs.append(" | ".join(cell.text for cell in row.cells))
         title = document.core_properties.title or next(
-            (p.text for p in document.paragraphs if p.style is not None and p.style.name.startswith("Heading")),
+            (
+                p.text
+                for p in document.paragraphs
+                if p.style is not None and p.style.name.startswith("Heading")
+            ),
             None,
         )
     except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as exc:

@@ -35,7 +35,9 @@ class OpenAICompatibleEmbedder(Embedder):
         self.dim = dim
         self.batch_size = batch_size
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self.client = httpx.Client(base_url=base_url.rstrip("/"), headers=headers, timeout=timeout_s)
+        self.client = httpx.Client(
+            base_url=base_url.rstrip("/"), headers=headers, timeout=timeout_s
+        )
 
     @retry(
         retry=retry_if_exception(_is_transient),
