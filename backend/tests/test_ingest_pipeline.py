@@ -14,7 +14,7 @@ from app.documents.models import Chunk, Document
 from app.providers.embeddings import get_embedder
 from app.search.models import ChunkTerm
 from app.storage import content_key
-from tests.conftest import s3_keys, upload, wait_for_documents
+from tests.conftest import s3_keys, search, upload, wait_for_documents
 
 TEXT = (
     "Lighthouses guided ships past dangerous reefs with rotating lenses. " * 15
@@ -126,3 +126,26 @@ def test_delete_during_ingest_leaves_nothing_behind(
     assert db.get(Document, doc_id) is None
     assert _chunk_rows(db, doc_id) == []
     assert content_key(ready_doc["sha256"]) not in s3_keys(s3)
+
+
+
+def test_a_failed_reingest_leaves_no_stale_chunks_searchable(
+    client: Any, ready_doc: dict[str, Any], db: Any, s3: Any
+) -> None:
+    """The original vanished from the bucket; a re-ingest fails, and the old chunks go too."""
+    doc_id = uuid.UUID(ready_doc["id"])
+    assert _chunk_rows(db, doc_id) and _terms(db, doc_id) > 0
+    original = client.get(f"/api/v1/documents/{doc_id}/download").content
+    s3.delete_object(Bucket="cairn-test", Key=content_key(ready_doc["sha256"]))
+    resp = upload(
+        client, [("lighthouse.txt", original)], collection=ready_doc["collection"], reingest=True
+    )
+    assert resp.status_code == 202, resp.text
+    doc = wait_for_documents(client, [ready_doc["id"]])[ready_doc["id"]]
+    assert doc["status"] == "failed", doc
+    assert "missing" in doc["error"]
+    assert doc["chunk_count"] == 0
+    assert _chunk_rows(db, doc_id) == []
+    assert _terms(db, doc_id) == 0
+    hits = search(client, "lighthouse keepers trimmed the wicks", ready_doc["collection"])
+    assert all(h["document_id"] != ready_doc["id"] for h in hits)

@@ -192,10 +192,20 @@ def _write(
 
 
 def mark_failed(document_id: uuid.UUID, reason: str) -> None:
+    """Fail the document and drop any chunks of an earlier ingest: a failed document is
+    never searchable (a re-ingest that fails must not leave stale chunks behind)."""
     with session_scope() as session:
-        doc = session.get(Document, document_id)
+        doc = session.scalar(
+            select(Document).where(Document.id == document_id).with_for_update()
+        )
         if doc is None:
             return
+        if doc.chunk_count or session.scalar(
+            select(Chunk.id).where(Chunk.document_id == document_id).limit(1)
+        ):
+            lexical_index.unindex_document(session, document_id)
+            session.execute(delete(Chunk).where(Chunk.document_id == document_id))
+        doc.chunk_count = 0
         doc.status = DocumentStatus.failed
         doc.error = reason[:2000]
         doc.finished_at = func.now()
