@@ -52,7 +52,7 @@ def http(api: Api) -> Iterator[httpx.Client]:
         yield client
 
 
-def long_text(seed: int, chunks: int = 40) -> bytes:
+def long_text(seed: int, chunks: int = 20) -> bytes:
     """About `chunks` chunks of varied words: a few seconds of embedding."""
     rng = random.Random(seed)
     words = [
