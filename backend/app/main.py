@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -19,6 +20,7 @@ from app.core.logging import configure_logging, get_logger
 from app.documents.router import router as documents_router
 from app.documents.upload_limit import UploadSizeLimitMiddleware
 from app.health.router import router as health_router
+from app.providers.embeddings import get_embedder
 from app.search.router import router as search_router
 from app.tasks.router import router as tasks_router
 
@@ -28,7 +30,11 @@ log = get_logger(__name__)
 @asynccontextmanager
 async def lifespan(_: FastAPI) -> AsyncIterator[None]:
     configure_logging()
+    from app.providers.rerank import get_reranker
+
+    get_reranker()  # a misconfigured reranker stops the API here, with what to fix
     auth_startup()  # signing key, first admin, or the loud single-user-mode warning
+    await asyncio.to_thread(get_embedder)  # load the query embedder now, not on first search
     log.info("api_started", environment=get_settings().environment,
              auth=get_settings().auth_enabled)
     yield

@@ -45,7 +45,7 @@ def start_postgres(pgdata: Path, database: str = "cairn") -> EmbeddedPostgres:
     pgdata.mkdir(parents=True, exist_ok=True)
     if len(str(pgdata)) > 90:  # unix socket paths are limited to ~107 bytes
         raise RuntimeError(f"Postgres data dir path too long for its socket: {pgdata}")
-    server = pgserver.get_server(str(pgdata), cleanup_mode="stop")
+    server = pgserver.get_server(str(pgdata), cleanup_mode="stop")  # type: ignore[attr-defined]
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
     if "1 row" not in exists:
         server.psql(f'CREATE DATABASE "{database}";')

@@ -11,7 +11,7 @@ from __future__ import annotations
 from celery import Celery
 from celery.signals import worker_process_init
 
-import app.models  # noqa: F401  (every mapper, before any task runs)
+import app.models
 from app.core.config import get_settings
 from app.core.logging import configure_logging
 
