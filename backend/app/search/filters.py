@@ -16,7 +16,9 @@ from typing import Any
 
 @dataclass
 class SearchScope:
-    collection_ids: list[uuid.UUID] | None = None  # None: every collection
+    # The collections searched: always a subset of what the caller may read. Required: an
+    # unscoped search cannot be expressed.
+    collection_ids: list[uuid.UUID]
     document_ids: list[uuid.UUID] | None = None
     content_types: list[str] | None = None
     created_after: datetime | None = None
@@ -27,9 +29,8 @@ class SearchScope:
     def sql(self) -> tuple[str, dict[str, Any]]:
         clauses = ["d.status = 'ready'"]
         params: dict[str, Any] = {}
-        if self.collection_ids is not None:
-            clauses.append("c.collection_id = ANY(:scope_collections)")
-            params["scope_collections"] = list(self.collection_ids)
+        clauses.append("c.collection_id = ANY(:scope_collections)")
+        params["scope_collections"] = list(self.collection_ids)
         if self.document_ids is not None:
             clauses.append("c.document_id = ANY(:scope_documents)")
             params["scope_documents"] = list(self.document_ids)

@@ -75,8 +75,7 @@ def lexical_search(
     """(chunk_id, BM25 score) best first, at most `limit`."""
     settings = get_settings()
     where, params = scope.sql()
-    collections = "TRUE" if scope.collection_ids is None else "id = ANY(:scope_collections)"
-    sql = _BM25.format(collections=collections, scope=where)
+    sql = _BM25.format(collections="id = ANY(:scope_collections)", scope=where)
     params = {
         **params,
         "query": query,

@@ -38,19 +38,16 @@ class Candidate:
     matched_chunks: int | None = None
 
 
-def build_scope(
-    session: Session, request: SearchRequest, principal: Principal | None
-) -> SearchScope:
-    """The request's scope, always within what the principal may read (None: internal use,
-    every collection). A name the principal cannot read is a 404, like a missing one."""
-    scope = SearchScope()
+def build_scope(session: Session, request: SearchRequest, principal: Principal) -> SearchScope:
+    """The request's scope, always within what the principal may read: there is no
+    unscoped search. A name the principal cannot read is a 404, like a missing one."""
     names = request.collection_names()
     if names is not None:
-        scope.collection_ids = list(
-            dict.fromkeys(collections.get_by_name(session, n, principal).id for n in names)
+        scope = SearchScope(
+            list(dict.fromkeys(collections.get_by_name(session, n, principal).id for n in names))
         )
-    elif principal is not None:
-        scope.collection_ids = readable_collection_ids(session, principal)
+    else:
+        scope = SearchScope(readable_collection_ids(session, principal))
     if request.document_ids is not None:
         scope.document_ids = list(request.document_ids)
     f = request.filters
@@ -62,9 +59,7 @@ def build_scope(
     return scope
 
 
-def search(
-    session: Session, request: SearchRequest, principal: Principal | None = None
-) -> SearchResponse:
+def search(session: Session, request: SearchRequest, principal: Principal) -> SearchResponse:
     start = time.perf_counter()
     candidates = retrieve(session, request, principal)
     page = candidates[request.offset : request.offset + request.k]
@@ -101,9 +96,7 @@ def search(
     )
 
 
-def retrieve(
-    session: Session, request: SearchRequest, principal: Principal | None = None
-) -> list[Candidate]:
+def retrieve(session: Session, request: SearchRequest, principal: Principal) -> list[Candidate]:
     """Every candidate in final order (before offset/k), chunks or documents' best chunks."""
     settings = get_settings()
     use_rerank = _wants_rerank(request)
