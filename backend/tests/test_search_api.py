@@ -211,3 +211,30 @@ def test_invalid_requests_are_422_with_the_error_shape(client: Any, body: dict[s
 def test_rerank_without_a_configured_reranker_is_422(client: Any) -> None:
     assert_error(post(client, {"query": "x", "rerank": True}), 422, "reranker_not_configured")
     assert post(client, {"query": "x", "rerank": False}).status_code == 200
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_group_by_document_fills_the_page_with_k_documents_when_documents_have_many_chunks(
+    client: Any, collection_name: str, mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.core.config import get_settings
+
+    # A shallow candidate pool: without fetching extra chunks for grouping, the first few
+    # chunks would all belong to one or two documents and the page would come back short.
+    monkeypatch.setattr(get_settings(), "hybrid_candidates", 4)
+    files = [
+        (f"river{n}.txt", ("Rivers\n\n" + " ".join(
+            f"River {n} section {i} floods the delta plain in spring." for i in range(90)
+        )).encode())
+        for n in range(4)
+    ]
+    resp = upload(client, files, collection=collection_name)
+    ids = [d["id"] for d in resp.json()["documents"]]
+    final = wait_for_documents(client, ids)
+    assert all(d["chunk_count"] > 1 for d in final.values()), final
+    docs = ok(client, {"query": "river floods the delta plain", "collection": collection_name,
+                       "k": 3, "mode": mode, "group_by": "document"})
+    assert len({r["document_id"] for r in docs["results"]}) == 3
+    unknown = post(client, {"query": "river", "collection": collection_name,
+                            "group_by": "page"})
+    assert unknown.status_code == 422

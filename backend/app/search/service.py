@@ -29,6 +29,9 @@ from app.search.hydrate import load_sources
 from app.search.lexical import lexical_search
 from app.search.schemas import RetrieverScore, SearchHit, SearchRequest, SearchResponse
 
+# The deepest candidate list grouping may ask each retriever for.
+MAX_GROUP_DEPTH = 2000
+
 
 @dataclass
 class Candidate:
@@ -97,25 +100,37 @@ def search(session: Session, request: SearchRequest, principal: Principal) -> Se
 
 
 def retrieve(session: Session, request: SearchRequest, principal: Principal) -> list[Candidate]:
-    """Every candidate in final order (before offset/k), chunks or documents' best chunks."""
+    """Every candidate in final order (before offset/k), chunks or documents' best chunks.
+
+    Grouping folds several chunks into one document, so when it leaves the page short while
+    the retrievers still had more to give, the candidate depth grows and the search runs again.
+    """
     settings = get_settings()
     use_rerank = _wants_rerank(request)
     scope = build_scope(session, request, principal)
-    depth = max(settings.hybrid_candidates, request.offset + request.k)
-    lists: dict[str, list[tuple[int, float]]] = {}
-    if request.mode in ("hybrid", "vector"):
-        vector = get_embedder().embed_query(request.query)
-        lists["vector"] = dense_search(session, vector, scope, depth)
-    if request.mode in ("hybrid", "lexical"):
-        lists["lexical"] = lexical_search(session, request.query, scope, depth)
-    ranked = fuse(lists)
-    details = retriever_details(lists)
-    if use_rerank:
-        ranked = rerank(session, request.query, ranked, max(settings.rerank_candidates, depth))
-    candidates = [Candidate(cid, score, details.get(cid, {})) for cid, score in ranked]
-    if request.group_by == "document":
-        candidates = group_by_document(candidates, documents_of(session, list(details)))
-    return candidates
+    wanted = request.offset + request.k
+    depth = max(settings.hybrid_candidates, wanted)
+    vector = (
+        get_embedder().embed_query(request.query) if request.mode in ("hybrid", "vector") else None
+    )
+    while True:
+        lists: dict[str, list[tuple[int, float]]] = {}
+        if vector is not None:
+            lists["vector"] = dense_search(session, vector, scope, depth)
+        if request.mode in ("hybrid", "lexical"):
+            lists["lexical"] = lexical_search(session, request.query, scope, depth)
+        ranked = fuse(lists)
+        details = retriever_details(lists)
+        if use_rerank:
+            ranked = rerank(session, request.query, ranked, max(settings.rerank_candidates, depth))
+        candidates = [Candidate(cid, score, details.get(cid, {})) for cid, score in ranked]
+        if request.group_by != "document":
+            return candidates
+        grouped = group_by_document(candidates, documents_of(session, list(details)))
+        exhausted = all(len(items) < depth for items in lists.values())
+        if len(grouped) >= wanted or exhausted or depth >= MAX_GROUP_DEPTH:
+            return grouped
+        depth = min(depth * 4, MAX_GROUP_DEPTH)
 
 
 def fuse(lists: dict[str, list[tuple[int, float]]]) -> list[tuple[int, float]]:
