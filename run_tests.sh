@@ -26,14 +26,21 @@ if [[ ! -x "$PY" ]]; then
     python3 -m venv "$VENV" || die "python3 -m venv failed"
 fi
 
-req_hash="$(cat "$BACKEND"/requirements*.txt "$BACKEND/pyproject.toml" <(echo "$TORCH_PIN") \
-    | sha256sum | cut -d' ' -f1)"
+# Python front ends (e.g. the Gradio console) are tested from backend/tests too.
+shopt -s nullglob
+FRONTEND_REQS=("$ROOT"/frontend/*/requirements.txt)
+shopt -u nullglob
+req_hash="$(cat "$BACKEND"/requirements*.txt "$BACKEND/pyproject.toml" "${FRONTEND_REQS[@]}" \
+    <(echo "$TORCH_PIN") | sha256sum | cut -d' ' -f1)"
 if [[ "$(cat "$STAMP" 2>/dev/null)" != "$req_hash" ]]; then
     step "installing dependencies"
     "$PY" -m pip install --quiet --upgrade pip || die "pip upgrade failed"
     "$PY" -m pip install --quiet "$TORCH_PIN" || die "installing $TORCH_PIN failed"
     "$PY" -m pip install --quiet -r "$BACKEND/requirements-dev.txt" \
         || die "installing backend/requirements-dev.txt failed"
+    for req in "${FRONTEND_REQS[@]}"; do
+        "$PY" -m pip install --quiet -r "$req" || die "installing ${req#"$ROOT"/} failed"
+    done
     "$PY" -m pip install --quiet --no-deps -e "$BACKEND" || die "installing the backend failed"
     echo "$req_hash" > "$STAMP"
 else
