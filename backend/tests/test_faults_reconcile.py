@@ -110,6 +110,9 @@ def test_stalled_document_past_its_attempts_is_dead_lettered_with_a_reason(
     shown = client.get(f"/api/v1/documents/{doc['id']}").json()
     assert shown["status"] == "failed"
     assert "dead-lettered" in shown["error"].lower() and str(budget) in shown["error"]
+    # the chunks of its earlier ingest are gone: a failed document is never searchable
+    assert shown["chunk_count"] == 0
+    assert client.get(f"/api/v1/documents/{doc['id']}/chunks").json()["total"] == 0
     listed = client.get(
         "/api/v1/documents", params={"collection": collection_name, "status": "failed"}
     )
@@ -121,6 +124,22 @@ def test_stalled_document_past_its_attempts_is_dead_lettered_with_a_reason(
         reconcile_documents()["enqueued"] == 0
         or client.get(f"/api/v1/documents/{doc['id']}").json()["status"] == "failed"
     )
+
+
+def test_dead_letter_skips_a_document_a_worker_finished_meanwhile(
+    client: Any, db: Any, collection_name: str
+) -> None:
+    from app.documents.models import DocumentStatus
+    from app.ingest.pipeline import mark_failed
+
+    doc = _ready_doc(client, collection_name, b"Finished just in time: tidal flats. " * 10)
+    failed = mark_failed(
+        uuid.UUID(doc["id"]), "late dead-letter",
+        only_if=(DocumentStatus.queued, DocumentStatus.processing),
+    )
+    assert failed is False
+    shown = client.get(f"/api/v1/documents/{doc['id']}").json()
+    assert shown["status"] == "ready" and shown["chunk_count"] >= 1 and shown["error"] is None
 
 
 def test_task_for_a_document_past_its_attempts_fails_it_instead_of_running(

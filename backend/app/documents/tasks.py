@@ -107,16 +107,22 @@ def reconcile_documents(now: datetime | None = None) -> dict[str, int]:
                 Document.updated_at < stalled_before,
             )
         ).all()
+        dead: list[tuple[uuid.UUID, int]] = []
         for doc in [*waiting, *stalled]:
             if doc.attempts >= settings.task_max_retries + 1:
-                doc.status = DocumentStatus.failed
-                doc.error = f"Dead-lettered: no progress after {doc.attempts} attempts."
-                counts["failed"] += 1
+                dead.append((doc.id, doc.attempts))
                 continue
             doc.stage = "queued"
             session.commit()
             if queue.enqueue_ingest(session, doc):
                 counts["enqueued"] += 1
+    # Dead-letter through the pipeline's one way of failing a document: under its row lock,
+    # dropping chunks of an earlier ingest, and not if a worker finished it meanwhile.
+    for doc_id, attempts in dead:
+        reason = f"Dead-lettered: no progress after {attempts} attempts."
+        unfinished = (DocumentStatus.queued, DocumentStatus.processing)
+        if pipeline.mark_failed(doc_id, reason, only_if=unfinished):
+            counts["failed"] += 1
     if any(counts.values()):
         log.info("reconciled", **counts)
     return counts

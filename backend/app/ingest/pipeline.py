@@ -191,15 +191,20 @@ def _write(
         doc.finished_at = func.now()
 
 
-def mark_failed(document_id: uuid.UUID, reason: str) -> None:
+def mark_failed(
+    document_id: uuid.UUID, reason: str, *, only_if: tuple[DocumentStatus, ...] | None = None
+) -> bool:
     """Fail the document and drop any chunks of an earlier ingest: a failed document is
-    never searchable (a re-ingest that fails must not leave stale chunks behind)."""
+    never searchable (a re-ingest that fails must not leave stale chunks behind).
+
+    Runs under the document's row lock; with `only_if`, a document that has meanwhile moved
+    to another status (e.g. a worker finished it) is left alone. True if it was failed."""
     with session_scope() as session:
         doc = session.scalar(
             select(Document).where(Document.id == document_id).with_for_update()
         )
-        if doc is None:
-            return
+        if doc is None or (only_if is not None and doc.status not in only_if):
+            return False
         if doc.chunk_count or session.scalar(
             select(Chunk.id).where(Chunk.document_id == document_id).limit(1)
         ):
@@ -209,6 +214,7 @@ def mark_failed(document_id: uuid.UUID, reason: str) -> None:
         doc.status = DocumentStatus.failed
         doc.error = reason[:2000]
         doc.finished_at = func.now()
+    return True
 
 
 def _lap(start: float) -> float:
