@@ -4,6 +4,7 @@
   cairn export-model     export the bundled embedding model to ONNX (once)
   cairn services         run embedded Postgres + Redis until interrupted (start.sh uses it)
   cairn reconcile        re-enqueue stuck documents now
+  cairn sweep-orphans    delete stored originals no document references (past the grace)
   cairn create-user      create a user: --email --password[-file] --role admin|member
 """
 
@@ -29,14 +30,11 @@ def cmd_migrate(_: argparse.Namespace) -> int:
 
 def cmd_export_model(_: argparse.Namespace) -> int:
     from app.core.config import get_settings
-    from app.providers.embeddings.local_model import export_onnx
+    from app.providers.embeddings import export_local_model
 
-    settings = get_settings()
-    if settings.embedding_provider != "local" or settings.embedding_runtime != "onnx":
-        print("nothing to export for this embedding configuration")
-        return 0
-    path = export_onnx(settings.embedding_model, settings.models_dir)
-    print(f"ONNX model ready: {path}")
+    path = export_local_model(get_settings())
+    print(f"ONNX model ready: {path}" if path else "nothing to export for this embedding "
+          "configuration")
     return 0
 
 
@@ -96,6 +94,13 @@ def cmd_reconcile(_: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sweep_orphans(_: argparse.Namespace) -> int:
+    from app.documents.tasks import sweep_orphan_objects
+
+    print(f"removed {sweep_orphan_objects()} orphaned objects")
+    return 0
+
+
 def cmd_create_user(args: argparse.Namespace) -> int:
     """Create a user (e.g. the first admin). Exit 0 when created (or skipped by
     --if-no-users), 1 when the email is taken or a value is invalid."""
@@ -145,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     services.add_argument("--no-redis", action="store_true", help="start only Postgres")
     services.set_defaults(func=cmd_services)
     sub.add_parser("reconcile", help="re-enqueue stuck documents").set_defaults(func=cmd_reconcile)
+    sub.add_parser("sweep-orphans", help="delete stored originals no document references "
+                   "(older than ORPHAN_GRACE_S)").set_defaults(func=cmd_sweep_orphans)
     create_user = sub.add_parser("create-user", help="create a user (e.g. the first admin)")
     create_user.add_argument("--email", required=True)
     create_user.add_argument("--password", help="visible in `ps`: prefer --password-file")

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import text
 
 from app.core.config import get_settings
+from app.documents.failures import FailureCode
 from app.documents.models import Document, DocumentStatus
 from app.documents.tasks import ingest, reconcile_documents
 from app.storage import content_key
@@ -109,7 +110,7 @@ def test_stalled_document_past_its_attempts_is_dead_lettered_with_a_reason(
     assert counts["failed"] >= 1, counts
     shown = client.get(f"/api/v1/documents/{doc['id']}").json()
     assert shown["status"] == "failed"
-    assert "dead-lettered" in shown["error"].lower() and str(budget) in shown["error"]
+    assert shown["error_code"] == "dead_lettered" and str(budget) in shown["error"]
     # the chunks of its earlier ingest are gone: a failed document is never searchable
     assert shown["chunk_count"] == 0
     assert client.get(f"/api/v1/documents/{doc['id']}/chunks").json()["total"] == 0
@@ -118,7 +119,7 @@ def test_stalled_document_past_its_attempts_is_dead_lettered_with_a_reason(
     )
     assert [d["id"] for d in listed.json()["items"]] == [doc["id"]]
     task = client.get(f"/api/v1/tasks/{shown['task_id']}").json()
-    assert task["state"] == "FAILURE" and "dead-lettered" in task["error"].lower()
+    assert task["state"] == "FAILURE" and task["error_code"] == "dead_lettered"
     # and it stays failed: a second pass does not resurrect or re-fail it
     assert (
         reconcile_documents()["enqueued"] == 0
@@ -134,7 +135,7 @@ def test_dead_letter_skips_a_document_a_worker_finished_meanwhile(
 
     doc = _ready_doc(client, collection_name, b"Finished just in time: tidal flats. " * 10)
     failed = mark_failed(
-        uuid.UUID(doc["id"]), "late dead-letter",
+        uuid.UUID(doc["id"]), FailureCode.dead_lettered, "late dead-letter",
         only_if=(DocumentStatus.queued, DocumentStatus.processing),
     )
     assert failed is False
@@ -158,8 +159,9 @@ def test_task_for_a_document_past_its_attempts_fails_it_instead_of_running(
 
     result = ingest.apply(args=[doc["id"]], task_id=doc["task_id"]).get()
 
-    assert result["status"] == "failed" and "dead-lettered" in result["error"].lower()
+    assert result["status"] == "failed" and str(budget) in result["error"]
     shown = client.get(f"/api/v1/documents/{doc['id']}").json()
+    assert shown["error_code"] == "dead_lettered"
     assert shown["status"] == "failed" and shown["attempts"] == budget  # it did not run again
 
 

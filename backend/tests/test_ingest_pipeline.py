@@ -135,17 +135,39 @@ def test_a_failed_reingest_leaves_no_stale_chunks_searchable(
     """The original vanished from the bucket; a re-ingest fails, and the old chunks go too."""
     doc_id = uuid.UUID(ready_doc["id"])
     assert _chunk_rows(db, doc_id) and _terms(db, doc_id) > 0
-    original = client.get(f"/api/v1/documents/{doc_id}/download").content
     s3.delete_object(Bucket="cairn-test", Key=content_key(ready_doc["sha256"]))
-    resp = upload(
-        client, [("lighthouse.txt", original)], collection=ready_doc["collection"], reingest=True
-    )
+    resp = client.post(f"/api/v1/documents/{doc_id}/reingest")
     assert resp.status_code == 202, resp.text
+    assert resp.json()["stage"] in ("queued", "fetching", "failed")
     doc = wait_for_documents(client, [ready_doc["id"]])[ready_doc["id"]]
     assert doc["status"] == "failed", doc
+    assert doc["error_code"] == "original_missing"
     assert "missing" in doc["error"]
     assert doc["chunk_count"] == 0
     assert _chunk_rows(db, doc_id) == []
     assert _terms(db, doc_id) == 0
     hits = search(client, "lighthouse keepers trimmed the wicks", ready_doc["collection"])
     assert all(h["document_id"] != ready_doc["id"] for h in hits)
+
+
+def test_uploading_the_bytes_again_restores_a_vanished_original(
+    client: Any, ready_doc: dict[str, Any], s3: Any
+) -> None:
+    original = client.get(f"/api/v1/documents/{ready_doc['id']}/download").content
+    s3.delete_object(Bucket="cairn-test", Key=content_key(ready_doc["sha256"]))
+    resp = upload(
+        client, [("lighthouse.txt", original)], collection=ready_doc["collection"], reingest=True
+    )
+    assert resp.status_code == 202, resp.text
+    assert resp.json()["documents"][0]["outcome"] == "reingested"
+    doc = wait_for_documents(client, [ready_doc["id"]])[ready_doc["id"]]
+    assert doc["status"] == "ready", doc
+    assert content_key(ready_doc["sha256"]) in s3_keys(s3)
+
+
+def test_reingest_of_an_unknown_or_unreadable_document_is_404(
+    client: Any, ready_doc: dict[str, Any], make_user: Any
+) -> None:
+    assert client.post(f"/api/v1/documents/{uuid.uuid4()}/reingest").status_code == 404
+    _, other = make_user()
+    assert other.post(f"/api/v1/documents/{ready_doc['id']}/reingest").status_code == 404

@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     # --- uploads -----------------------------------------------------------------------------
     max_upload_bytes: int = 100 * 1024 * 1024
     max_files_per_upload: int = 100
+    # Stored originals no document references (an upload that failed half way, a delete whose
+    # object removal failed) are deleted by a periodic sweep once older than this.
+    orphan_grace_s: int = Field(default=3600, ge=60)
+    orphan_sweep_interval_s: int = Field(default=3600, ge=60)
 
     # --- embeddings ---------------------------------------------------------------------------
     embedding_provider: Literal["local", "openai"] = "local"
@@ -72,8 +76,9 @@ class Settings(BaseSettings):
     chunk_title_prefix: bool = True
 
     # --- search ----------------------------------------------------------------------------
-    search_default_k: int = 10
-    search_max_k: int = 100
+    # Results per page when a search does not say (k), and the most it may ask for.
+    search_default_k: int = Field(default=10, ge=1)
+    search_max_k: int = Field(default=100, ge=1, le=1000)
     hnsw_ef_search: int = 200
     # Below this many candidate chunks, dense search scans exactly (perfect recall, no HNSW
     # post-filter truncation); above it, the HNSW index is used.

@@ -56,7 +56,11 @@ class Document(Base):
     status: Mapped[DocumentStatus] = mapped_column(
         Enum(DocumentStatus, name="document_status"), default=DocumentStatus.queued
     )
+    # One of app.documents.stages.IngestStage, written only through stages.advance(); the
+    # database enforces the stages and their agreement with `status` (migration 0003).
     stage: Mapped[str] = mapped_column(String(32), default="queued")
+    # A failed document: a stable code (app.documents.failures.FailureCode) and a plain reason.
+    error_code: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     task_id: Mapped[str | None] = mapped_column(String(64))

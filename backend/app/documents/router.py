@@ -22,6 +22,7 @@ from app.documents.schemas import (
     UploadedDocument,
     UploadResponse,
 )
+from app.documents.staging import IncomingFile, parse_metadata
 from app.storage import ObjectStore, get_store
 
 router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
@@ -63,11 +64,11 @@ def upload_documents(
     results = service.upload(
         db,
         store,
-        [service.IncomingFile(f.filename or "", f.file) for f in files],
+        [IncomingFile(f.filename or "", f.file) for f in files],
         principal=principal,
         collection_name=collection,
         collection_id=collection_id,
-        metadata=service.parse_metadata(metadata),
+        metadata=parse_metadata(metadata),
         reingest=reingest,
     )
     return UploadResponse(
@@ -79,6 +80,7 @@ def upload_documents(
                 status=r.document.status,
                 task_id=r.document.task_id,
                 duplicate=r.duplicate,
+                outcome=r.outcome,
             )
             for r in results
         ]
@@ -142,6 +144,18 @@ def list_chunks(
     return ChunkPage(
         items=[ChunkOut.model_validate(c) for c in chunks], total=total, limit=limit, offset=offset
     )
+
+
+@router.post(
+    "/{document_id}/reingest",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=DocumentOut,
+    dependencies=[Depends(limit_upload)],
+)
+def reingest_document(db: DB, principal: CurrentPrincipal, document_id: uuid.UUID) -> DocumentOut:
+    """Ingest the stored original again (retry a failed document, or re-index one)."""
+    doc = service.reingest(db, document_id, principal)
+    return to_out(doc, service.collection_name(db, doc))
 
 
 @router.delete("/{document_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,6 +18,11 @@ class UploadedDocument(BaseModel):
     status: DocumentStatus
     task_id: str | None
     duplicate: bool = Field(description="The same bytes were already in this collection.")
+    outcome: Literal["created", "duplicate", "reingested"] = Field(
+        description="created: a new document, queued; duplicate: the same bytes were already "
+        "in this collection, nothing was done; reingested: they were, and ?reingest=true "
+        "queued that document again."
+    )
 
 
 class UploadResponse(BaseModel):
@@ -34,8 +39,10 @@ class DocumentOut(BaseModel):
     size_bytes: int
     sha256: str
     status: DocumentStatus
-    stage: str
-    error: str | None
+    stage: str = Field(description="Where the ingest is: queued, waiting_for_queue, retrying, "
+                       "fetching, parsing, chunking, embedding, writing, done or failed.")
+    error_code: str | None = Field(description="Why it failed, as a stable code.")
+    error: str | None = Field(description="Why it failed (or is retrying), in plain words.")
     attempts: int
     task_id: str | None
     chunk_count: int
@@ -82,4 +89,5 @@ class TaskOut(BaseModel):
     document_status: DocumentStatus | None = None
     stage: str | None = None
     progress: float | None = Field(default=None, description="0..1 while known")
+    error_code: str | None = None
     error: str | None = None

@@ -1,15 +1,18 @@
-"""Upload, list, read and delete documents. No HTTP here: routers call these functions."""
+"""Upload, list, read and delete documents; report a task; reconcile stuck work; sweep
+orphaned objects. No HTTP here: routers call these functions.
+
+Transaction rule (ARCHITECTURE.md): each public function here is one unit of work and
+commits it; the repository and the helpers never commit.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import json
-import tempfile
 import uuid
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from datetime import UTC, datetime, timedelta
+from typing import Any, BinaryIO, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
@@ -17,111 +20,38 @@ from app.collections import access
 from app.collections import service as collections
 from app.collections.models import Collection
 from app.core.config import get_settings
-from app.core.errors import (
-    Forbidden,
-    NotFound,
-    PayloadTooLarge,
-    ServiceUnavailable,
-    Unprocessable,
-)
+from app.core.errors import Conflict, Forbidden, NotFound, ServiceUnavailable, Unprocessable
 from app.core.logging import get_logger
-from app.documents import queue
+from app.documents import queue, repository, stages
+from app.documents.failures import FailureCode
 from app.documents.models import Chunk, Document, DocumentStatus
-from app.documents.sniff import sniff_content_type
-from app.search import lexical_index
+from app.documents.stages import IngestStage
+from app.documents.staging import IncomingFile, StagedFile, clean_filename, stage_file
+from app.ingest import pipeline
 from app.storage import ObjectStore, StorageError, content_key
 
 log = get_logger(__name__)
-SNIFF_BYTES = 8192
 
-
-@dataclass
-class IncomingFile:
-    filename: str
-    stream: BinaryIO
-
-
-@dataclass
-class StagedFile:
-    filename: str
-    spool: BinaryIO
-    size: int
-    sha256: str
-    content_type: str
+Outcome = Literal["created", "duplicate", "reingested"]
 
 
 @dataclass
 class UploadResult:
     document: Document
     collection: Collection
-    duplicate: bool
+    outcome: Outcome
+
+    @property
+    def duplicate(self) -> bool:
+        """The same bytes were already in this collection (also true when re-ingested)."""
+        return self.outcome != "created"
 
 
-def clean_filename(raw: str | None) -> str:
-    """A display name with no path, control characters or excess length."""
-    name = (raw or "").replace("\\", "/").split("/")[-1]
-    name = "".join(ch for ch in name if ch.isprintable()).strip().lstrip(".")
-    return (name or "unnamed")[:255]
-
-
-def parse_metadata(raw: str | None) -> dict[str, Any]:
-    if raw is None or raw.strip() == "":
-        return {}
-    if len(raw) > 65_536:
-        raise Unprocessable("metadata is larger than 16 KB.")
-    try:
-        value = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise Unprocessable(f"metadata is not valid JSON: {exc.msg}") from exc
-    except RecursionError as exc:
-        raise Unprocessable("metadata is nested too deeply.") from exc
-    if not isinstance(value, dict):
-        raise Unprocessable("metadata must be a JSON object.")
-    try:
-        encoded = json.dumps(value, allow_nan=False)
-    except ValueError as exc:  # NaN / Infinity: not JSON, and JSONB refuses them
-        raise Unprocessable("metadata may not contain NaN or Infinity.") from exc
-    if len(encoded) > 16_384:
-        raise Unprocessable("metadata is larger than 16 KB.")
-    if "\\u0000" in encoded:
-        raise Unprocessable("metadata may not contain NUL characters.")
-    return value
-
-
-def stage_file(incoming: IncomingFile, max_bytes: int) -> StagedFile:
-    """Copy the upload to a spool file, hashing as it goes; refuse it past the limit."""
-    digest = hashlib.sha256()
-    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
-    size = 0
-    head = b""
-    while chunk := incoming.stream.read(1024 * 1024):
-        size += len(chunk)
-        if size > max_bytes:
-            spool.close()
-            raise PayloadTooLarge(
-                f"{incoming.filename} is larger than the {max_bytes} byte limit.",
-                details={"filename": incoming.filename, "limit_bytes": max_bytes},
-            )
-        if len(head) < SNIFF_BYTES:
-            head += chunk[: SNIFF_BYTES - len(head)]
-        digest.update(chunk)
-        spool.write(chunk)
-    if size == 0:
-        spool.close()
-        raise Unprocessable(
-            f"{incoming.filename} is empty.",
-            code="empty_file",
-            details={"filename": incoming.filename},
-        )
-    spool.seek(0)
-    whole = spool.read() if head.startswith(b"PK") else None
-    try:
-        content_type = sniff_content_type(head, incoming.filename, whole)
-    except Exception:
-        spool.close()
-        raise
-    spool.seek(0)
-    return StagedFile(incoming.filename, spool, size, digest.hexdigest(), content_type)  # type: ignore[arg-type]
+@dataclass
+class TaskState:
+    document: Document
+    state: str
+    progress: float
 
 
 def upload(
@@ -135,7 +65,10 @@ def upload(
     metadata: dict[str, Any],
     reingest: bool,
 ) -> list[UploadResult]:
-    """Validate every file first (all-or-nothing), then store, record and enqueue each."""
+    """All or nothing: every file is validated, then the new originals are put in the object
+    store, then every row is written in one transaction, and only after the commit are the
+    ingest tasks sent. If any step fails, the objects this request stored are removed and
+    no row remains."""
     settings = get_settings()
     if not files:
         raise Unprocessable("No files in the request (multipart field 'files').")
@@ -145,6 +78,7 @@ def upload(
             details={"received": len(files)},
         )
     staged: list[StagedFile] = []
+    stored: list[str] = []
     try:
         for f in files:
             incoming = IncomingFile(clean_filename(f.filename), f.stream)
@@ -152,90 +86,156 @@ def upload(
         collection = collections.writable_for_upload(
             session, principal, collection_name, collection_id
         )
-        session.commit()
-        results = [_store_one(session, store, s, collection, metadata, reingest) for s in staged]
+        stored = _put_objects(store, staged)
+        results = _record_all(session, principal, staged, collection, metadata, reingest,
+                              collection_name, collection_id)
+    except BaseException as exc:
+        session.rollback()
+        created = exc.created if isinstance(exc, _StorageDown) else stored
+        _remove_unreferenced(session, store, created)
+        raise
     finally:
         for s in staged:
             s.spool.close()
-    for r in results:
-        if not r.duplicate or reingest:
-            queue.enqueue_ingest(session, r.document)
+    _enqueue(session, [r.document for r in results if r.outcome != "duplicate"])
     return results
 
 
-def _store_one(
+def _put_objects(store: ObjectStore, staged: list[StagedFile]) -> list[str]:
+    """Put each new original (content-addressed, so a known one is not sent again).
+    Returns the keys this request created."""
+    created: list[str] = []
+    try:
+        for s in {s.sha256: s for s in staged}.values():
+            key = content_key(s.sha256)
+            if not store.exists(key):
+                store.put(key, s.spool, size=s.size, content_type=s.content_type)
+                created.append(key)
+    except StorageError as exc:
+        log.warning("storage_unavailable", error=str(exc), stored_before_failure=len(created))
+        raise _StorageDown(created) from exc
+    return created
+
+
+class _StorageDown(ServiceUnavailable):
+    def __init__(self, created: list[str]) -> None:
+        super().__init__(
+            "Object storage is unavailable; nothing was stored. Try again later.",
+            code="storage_unavailable",
+            headers={"Retry-After": "5"},
+        )
+        self.created = created
+
+
+def _record_all(
     session: Session,
-    store: ObjectStore,
-    staged: StagedFile,
+    principal: Principal,
+    staged: list[StagedFile],
     collection: Collection,
     metadata: dict[str, Any],
     reingest: bool,
-) -> UploadResult:
-    existing = session.scalar(
-        select(Document).where(
-            Document.collection_id == collection.id, Document.sha256 == staged.sha256
-        )
-    )
-    if existing is not None:
-        if reingest:
-            existing.status = DocumentStatus.queued
-            existing.stage = "queued"
-            existing.error = None
-            existing.attempts = 0
-            existing.task_id = str(uuid.uuid4())
+    collection_name: str | None,
+    collection_id: uuid.UUID | None,
+) -> list[UploadResult]:
+    """Write every row in one transaction. A concurrent upload of the same bytes into the
+    same collection wins the unique constraint: then the rows are read again once."""
+    for attempt in (1, 2):
+        try:
+            results = _record(session, staged, collection, metadata, reingest)
             session.commit()
-        return UploadResult(existing, collection, duplicate=True)
+            return results
+        except IntegrityError:
+            session.rollback()
+            if attempt == 2:
+                raise Conflict("The same files are being uploaded concurrently; retry.") from None
+            collection = collections.writable_for_upload(
+                session, principal, collection_name, collection_id
+            )
+    raise AssertionError("unreachable")
 
-    key = content_key(staged.sha256)
-    try:
-        if not store.exists(key):
-            store.put(key, staged.spool, size=staged.size, content_type=staged.content_type)
-    except StorageError as exc:
-        log.warning("storage_unavailable", error=str(exc))
-        raise ServiceUnavailable(
-            "Object storage is unavailable; nothing was stored. Try again later.",
-            code="storage_unavailable",
-        ) from exc
-    doc = Document(
-        id=uuid.uuid4(),
-        collection_id=collection.id,
-        filename=staged.filename,
-        content_type=staged.content_type,
-        size_bytes=staged.size,
-        sha256=staged.sha256,
-        storage_key=key,
-        metadata_=metadata,
-        status=DocumentStatus.queued,
-        stage="queued",
-        task_id=str(uuid.uuid4()),
-        timings={},
-    )
-    session.add(doc)
-    try:
+
+def _record(
+    session: Session,
+    staged: list[StagedFile],
+    collection: Collection,
+    metadata: dict[str, Any],
+    reingest: bool,
+) -> list[UploadResult]:
+    shas = {s.sha256 for s in staged}
+    known = {d.sha256: d for d in repository.by_sha(session, collection.id, shas)}
+    seen: set[str] = set()
+    results: list[UploadResult] = []
+    for s in staged:
+        doc = known.get(s.sha256)
+        if s.sha256 in seen and doc is not None:
+            results.append(UploadResult(doc, collection, "duplicate"))  # twice in one request
+            continue
+        seen.add(s.sha256)
+        if doc is not None:
+            if reingest:
+                _requeue(doc)
+            results.append(UploadResult(doc, collection, "reingested" if reingest else "duplicate"))
+            continue
+        doc = Document(
+            id=uuid.uuid4(),
+            collection_id=collection.id,
+            filename=s.filename,
+            content_type=s.content_type,
+            size_bytes=s.size,
+            sha256=s.sha256,
+            storage_key=content_key(s.sha256),
+            metadata_=metadata,
+            status=DocumentStatus.queued,
+            stage=IngestStage.queued.value,
+            task_id=str(uuid.uuid4()),
+            timings={},
+        )
+        session.add(doc)
+        known[s.sha256] = doc
+        results.append(UploadResult(doc, collection, "created"))
+    session.flush()
+    return results
+
+
+def _requeue(doc: Document) -> None:
+    stages.advance(doc, IngestStage.queued)
+    doc.error = None
+    doc.error_code = None
+    doc.attempts = 0
+    doc.task_id = str(uuid.uuid4())
+
+
+def _enqueue(session: Session, documents: list[Document]) -> int:
+    """Send the ingest tasks (after the rows are committed). Documents the broker did not
+    take wait for the reconciler (stage waiting_for_queue): an accepted upload is never lost."""
+    unsent = [d.id for d in documents if not queue.send_ingest(d)]
+    for doc_id in unsent:
+        doc = repository.lock(session, doc_id)
+        if doc is not None and doc.stage == IngestStage.queued:
+            stages.advance(doc, IngestStage.waiting_for_queue)
+    if unsent:
         session.commit()
-    except Exception:
-        session.rollback()
-        _delete_object_if_unreferenced(session, store, key)
-        raise
-    return UploadResult(doc, collection, duplicate=False)
+    return len(documents) - len(unsent)
 
 
-def _delete_object_if_unreferenced(session: Session, store: ObjectStore, key: str) -> None:
-    still_used = session.scalar(select(func.count()).where(Document.storage_key == key))
-    if not still_used:
+def _remove_unreferenced(session: Session, store: ObjectStore, keys: list[str]) -> None:
+    """Delete objects no document references (the orphan sweep retries what fails here)."""
+    if not keys:
+        return
+    referenced = repository.referenced_keys(session, keys)
+    session.rollback()  # end the read; nothing was written
+    for key in keys:
+        if key in referenced:
+            continue
         try:
             store.delete(key)
-        except StorageError as exc:  # the reconciler's orphan sweep will retry
+        except StorageError as exc:
             log.warning("orphan_object_left", key=key, error=str(exc))
 
 
 def get(session: Session, document_id: uuid.UUID, principal: Principal) -> Document:
     """A document in a collection the principal may read; 404 for every other id."""
-    doc = session.scalar(
-        select(Document).where(
-            Document.id == document_id, access.readable_filter(Document.collection_id, principal)
-        )
-    )
+    doc = repository.readable(session, document_id, principal)
     if doc is None:
         raise NotFound(f"No document {document_id}.")
     return doc
@@ -250,35 +250,15 @@ def list_documents(
     limit: int,
     offset: int,
 ) -> tuple[list[tuple[Document, str]], int]:
-    query = (
-        select(Document, Collection.name)
-        .join(Collection, Collection.id == Document.collection_id)
-        .where(access.readable_filter(Document.collection_id, principal))
-    )
-    if status is not None:
-        query = query.where(Document.status == status)
-    if collection is not None:
-        query = query.where(Collection.name == collection)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.execute(
-        query.order_by(Document.created_at.desc(), Document.id).limit(limit).offset(offset)
-    ).all()
-    return [(d, name) for d, name in rows], total
+    return repository.page(session, repository.listing(principal, status, collection),
+                           limit, offset)
 
 
 def list_chunks(
     session: Session, document_id: uuid.UUID, principal: Principal, *, limit: int, offset: int
 ) -> tuple[list[Chunk], int]:
     get(session, document_id, principal)
-    total = session.scalar(select(func.count()).where(Chunk.document_id == document_id)) or 0
-    chunks = session.scalars(
-        select(Chunk)
-        .where(Chunk.document_id == document_id)
-        .order_by(Chunk.ordinal)
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    return list(chunks), total
+    return repository.chunks_page(session, document_id, limit, offset)
 
 
 def delete(
@@ -286,26 +266,34 @@ def delete(
 ) -> None:
     """Remove the rows (chunks, lexical postings) in one transaction, then the object.
     Needs write access to the collection: 404 if unreadable, 403 if read-only."""
-    doc = session.scalar(
-        select(Document)
-        .where(Document.id == document_id)
-        .where(access.readable_filter(Document.collection_id, principal))
-        .with_for_update(of=Document)
-    )
+    doc = repository.readable_for_update(session, document_id, principal)
     if doc is None:
         raise NotFound(f"No document {document_id}.")
     if not access.can_write(session, principal, doc.collection_id):
         raise Forbidden("This collection is shared with you read-only.")
     key = doc.storage_key
-    lexical_index.unindex_document(session, doc.id)
+    repository.drop_chunks(session, doc.id)
     session.delete(doc)
     session.commit()
-    _delete_object_if_unreferenced(session, store, key)
+    _remove_unreferenced(session, store, [key])
+
+
+def reingest(session: Session, document_id: uuid.UUID, principal: Principal) -> Document:
+    """Queue a document again from its stored original (e.g. to retry a failed one).
+    Needs write access: 404 if unreadable, 403 if read-only."""
+    doc = repository.readable_for_update(session, document_id, principal)
+    if doc is None:
+        raise NotFound(f"No document {document_id}.")
+    if not access.can_write(session, principal, doc.collection_id):
+        raise Forbidden("This collection is shared with you read-only.")
+    _requeue(doc)
+    session.commit()
+    _enqueue(session, [doc])
+    return doc
 
 
 def collection_name(session: Session, document: Document) -> str:
-    name = session.scalar(select(Collection.name).where(Collection.id == document.collection_id))
-    return name or ""
+    return repository.collection_name(session, document.collection_id)
 
 
 def open_original(store: ObjectStore, document: Document) -> BinaryIO:
@@ -315,3 +303,86 @@ def open_original(store: ObjectStore, document: Document) -> BinaryIO:
         raise ServiceUnavailable(
             "Object storage is unavailable.", code="storage_unavailable"
         ) from exc
+
+
+_STATE_BY_STATUS = {
+    DocumentStatus.queued: "PENDING",
+    DocumentStatus.processing: "STARTED",
+    DocumentStatus.ready: "SUCCESS",
+    DocumentStatus.failed: "FAILURE",
+}
+
+
+def task_state(session: Session, task_id: str, principal: Principal) -> TaskState:
+    """A task's state from its document row (which survives a Redis restart); only tasks on
+    documents the principal may read, any other id is 'not found'."""
+    doc = repository.by_task_id(session, task_id, principal)
+    if doc is None:
+        raise NotFound(f"No task {task_id}.")
+    state = "RETRY" if doc.stage == IngestStage.retrying else _STATE_BY_STATUS[doc.status]
+    return TaskState(doc, state, stages.progress_of(doc.stage))
+
+
+def reconcile(session: Session, now: datetime | None = None) -> dict[str, int]:
+    """Re-enqueue documents the queue never got or that stalled; fail those past their tries.
+
+    - waiting_for_queue (the broker was down at upload): enqueue now;
+    - queued or in progress with no progress for longer than the visibility timeout (the
+      worker died and the message is gone): enqueue again, or fail once attempts run out.
+    """
+    settings = get_settings()
+    now = now or datetime.now(UTC)
+    before = now - timedelta(seconds=settings.task_visibility_timeout_s + 60)
+    counts = {"enqueued": 0, "failed": 0}
+    dead: list[tuple[uuid.UUID, int]] = []
+    again: list[Document] = []
+    for doc in [*repository.waiting_for_queue(session), *repository.stalled(session, before)]:
+        if doc.attempts >= settings.task_max_retries + 1:
+            dead.append((doc.id, doc.attempts))
+            continue
+        stages.advance(doc, IngestStage.queued)
+        again.append(doc)
+    session.commit()
+    counts["enqueued"] = _enqueue(session, again)
+    # Dead-letter through the pipeline's one way of failing a document: under its row lock,
+    # dropping chunks of an earlier ingest, and not if a worker finished it meanwhile.
+    for doc_id, attempts in dead:
+        reason = f"No progress after {attempts} attempts: the worker was lost each time."
+        if pipeline.mark_failed(doc_id, FailureCode.dead_lettered, reason,
+                                only_if=(DocumentStatus.queued, DocumentStatus.processing)):
+            counts["failed"] += 1
+    if any(counts.values()):
+        log.info("reconciled", **counts)
+    return counts
+
+
+def sweep_orphans(
+    session: Session, store: ObjectStore, *, grace_s: int, now: datetime | None = None
+) -> int:
+    """Delete originals no document references that are older than `grace_s` (an upload in
+    flight has stored its object but not yet committed its row). Returns how many went."""
+    cutoff = (now or datetime.now(UTC)) - timedelta(seconds=grace_s)
+    removed = 0
+    batch: list[str] = []
+
+    def flush() -> int:
+        referenced = repository.referenced_keys(session, batch)
+        gone = 0
+        for key in batch:
+            if key not in referenced:
+                store.delete(key)
+                gone += 1
+        batch.clear()
+        return gone
+
+    for key, modified in store.iter_objects("objects/"):
+        if modified < cutoff:
+            batch.append(key)
+        if len(batch) >= 500:
+            removed += flush()
+    if batch:
+        removed += flush()
+    session.commit()  # ends the read-only transaction
+    if removed:
+        log.info("orphans_swept", removed=removed)
+    return removed

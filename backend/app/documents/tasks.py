@@ -1,21 +1,22 @@
-"""Celery tasks of the documents domain. They stay thin: the work is in ingest/pipeline.py."""
+"""Celery tasks of the documents domain. They stay thin: the work is in ingest/pipeline.py
+and documents/service.py."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
-from sqlalchemy import select
 
 from app.core.config import get_settings
 from app.core.db import session_scope
 from app.core.logging import get_logger
-from app.documents import queue
-from app.documents.models import Document, DocumentStatus
+from app.documents import service
+from app.documents.failures import FailureCode
 from app.ingest import pipeline
+from app.storage import get_store
 from app.workers import celery_app
 
 log = get_logger(__name__)
@@ -42,39 +43,32 @@ def ingest(self: Task, document_id: str) -> dict[str, Any]:
     except pipeline.DocumentGone:
         log.info("document_deleted_during_ingest", document_id=document_id)
         return {"status": "deleted"}
-    except pipeline.PermanentError as exc:
-        pipeline.mark_failed(doc_id, str(exc))
-        log.warning("document_failed", document_id=document_id, reason=str(exc))
-        return {"status": "failed", "error": str(exc)}
+    except pipeline.IngestFailure as exc:
+        pipeline.mark_failed(doc_id, exc.code, exc.reason)
+        log.warning("document_failed", document_id=document_id, code=exc.code,
+                    reason=exc.reason, cause=repr(exc.__cause__))
+        return {"status": "failed", "error": exc.reason}
     except SoftTimeLimitExceeded:
         reason = f"The ingest took longer than {INGEST_SOFT_TIME_LIMIT_S} s and was stopped."
-        pipeline.mark_failed(doc_id, reason)
+        pipeline.mark_failed(doc_id, FailureCode.timed_out, reason)
         log.error("document_timed_out", document_id=document_id)
         return {"status": "failed", "error": reason}
     except Exception as exc:
         retries = self.request.retries
+        # The raw error stays in the log; the document carries a plain reason.
+        error = f"{type(exc).__name__}: {exc}"
         if retries >= settings.task_max_retries:
-            reason = f"Gave up after {retries + 1} attempts: {type(exc).__name__}: {exc}"
-            pipeline.mark_failed(doc_id, reason)
-            log.error("document_dead_lettered", document_id=document_id, reason=reason)
+            reason = (f"Gave up after {retries + 1} attempts: a temporary problem "
+                      "(storage, database or embedder unavailable) did not clear.")
+            pipeline.mark_failed(doc_id, FailureCode.gave_up, reason)
+            log.error("document_gave_up", document_id=document_id, error=error)
             return {"status": "failed", "error": reason}
         countdown = min(2 ** retries, 60)
-        log.warning("ingest_retry", document_id=document_id, error=str(exc), countdown=countdown)
-        _record_retry(doc_id, f"{type(exc).__name__}: {exc}")
+        log.warning("ingest_retry", document_id=document_id, attempt=retries + 1, error=error,
+                    countdown=countdown)
+        pipeline.record_retry(doc_id, retries + 1)
         raise self.retry(exc=exc, countdown=countdown) from exc
     return {"status": outcome.status, "chunks": outcome.chunks}
-
-
-def _record_retry(document_id: uuid.UUID, reason: str) -> None:
-    try:
-        with session_scope() as session:
-            doc = session.get(Document, document_id)
-            if doc is not None:
-                doc.status = DocumentStatus.queued
-                doc.stage = "retrying"
-                doc.error = f"retrying after: {reason}"[:2000]
-    except Exception:  # the database may be the thing that is down
-        log.warning("retry_not_recorded", document_id=str(document_id))
 
 
 @celery_app.task(name="documents.reconcile")
@@ -83,46 +77,20 @@ def reconcile() -> dict[str, int]:
 
 
 def reconcile_documents(now: datetime | None = None) -> dict[str, int]:
-    """Re-enqueue documents the queue never got or that stalled; fail those past their tries.
-
-    - queued and waiting_for_queue (the broker was down at upload): enqueue now;
-    - queued or processing with no progress for longer than the visibility timeout (the
-      worker died and the message is gone): enqueue again, or fail once attempts run out.
-    """
-    settings = get_settings()
-    now = now or datetime.now(UTC)
-    stalled_before = now - timedelta(seconds=settings.task_visibility_timeout_s + 60)
-    counts = {"enqueued": 0, "failed": 0}
+    """Re-enqueue stuck documents and dead-letter those past their attempts (see
+    documents.service.reconcile)."""
     with session_scope() as session:
-        waiting = session.scalars(
-            select(Document).where(
-                Document.status == DocumentStatus.queued,
-                Document.stage == queue.WAITING_FOR_QUEUE,
-            )
-        ).all()
-        stalled = session.scalars(
-            select(Document).where(
-                Document.status.in_([DocumentStatus.queued, DocumentStatus.processing]),
-                Document.stage != queue.WAITING_FOR_QUEUE,
-                Document.updated_at < stalled_before,
-            )
-        ).all()
-        dead: list[tuple[uuid.UUID, int]] = []
-        for doc in [*waiting, *stalled]:
-            if doc.attempts >= settings.task_max_retries + 1:
-                dead.append((doc.id, doc.attempts))
-                continue
-            doc.stage = "queued"
-            session.commit()
-            if queue.enqueue_ingest(session, doc):
-                counts["enqueued"] += 1
-    # Dead-letter through the pipeline's one way of failing a document: under its row lock,
-    # dropping chunks of an earlier ingest, and not if a worker finished it meanwhile.
-    for doc_id, attempts in dead:
-        reason = f"Dead-lettered: no progress after {attempts} attempts."
-        unfinished = (DocumentStatus.queued, DocumentStatus.processing)
-        if pipeline.mark_failed(doc_id, reason, only_if=unfinished):
-            counts["failed"] += 1
-    if any(counts.values()):
-        log.info("reconciled", **counts)
-    return counts
+        return service.reconcile(session, now)
+
+
+@celery_app.task(name="documents.sweep_orphans")
+def sweep_orphans() -> int:
+    return sweep_orphan_objects()
+
+
+def sweep_orphan_objects(now: datetime | None = None) -> int:
+    """Delete stored originals no document references, past ORPHAN_GRACE_S."""
+    with session_scope() as session:
+        return service.sweep_orphans(
+            session, get_store(), grace_s=get_settings().orphan_grace_s, now=now
+        )

@@ -12,12 +12,15 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func
 
 from app.core.config import get_settings
 from app.core.db import session_scope
 from app.core.logging import get_logger
+from app.documents import repository, stages
+from app.documents.failures import FailureCode, IngestFailure
 from app.documents.models import Chunk, Document, DocumentStatus
+from app.documents.stages import IngestStage
 from app.ingest.chunker import ChunkDraft, chunk_document
 from app.ingest.parsers import ParseError, parse
 from app.providers.embeddings import EmbeddingError, get_embedder
@@ -30,8 +33,10 @@ log = get_logger(__name__)
 EMBED_SLICE = 128
 
 
-class PermanentError(Exception):
-    """Retrying cannot help: the document is marked failed with this reason."""
+# Retrying cannot help: the document is marked failed with the failure's code and reason.
+PermanentError = IngestFailure
+__all__ = ["DocumentGone", "FailureCode", "IngestFailure", "Outcome", "PermanentError",
+           "mark_failed", "record_retry", "run"]
 
 
 class DocumentGone(Exception):
@@ -44,12 +49,12 @@ class Outcome:
     chunks: int = 0
 
 
-def _set_stage(document_id: uuid.UUID, stage: str, **fields: object) -> None:
+def _set_stage(document_id: uuid.UUID, stage: IngestStage, **fields: object) -> None:
     with session_scope() as session:
         doc = session.get(Document, document_id)
         if doc is None:
             raise DocumentGone(str(document_id))
-        doc.stage = stage
+        stages.advance(doc, stage)
         for name, value in fields.items():
             setattr(doc, name, value)
 
@@ -57,13 +62,8 @@ def _set_stage(document_id: uuid.UUID, stage: str, **fields: object) -> None:
 def _touch(document_id: uuid.UUID) -> None:
     """Record progress (updated_at) or raise DocumentGone if the document was deleted."""
     with session_scope() as session:
-        found = session.execute(
-            update(Document)
-            .where(Document.id == document_id)
-            .values(updated_at=func.now())
-            .returning(Document.id)
-        ).first()
-    if found is None:
+        found = repository.touch(session, document_id)
+    if not found:
         raise DocumentGone(str(document_id))
 
 
@@ -77,17 +77,22 @@ def run(document_id: uuid.UUID, task_id: str | None = None) -> Outcome:
             return Outcome("superseded")  # a re-ingest replaced this task
         if doc.status == DocumentStatus.ready and doc.task_id == task_id:
             return Outcome("ready", doc.chunk_count)  # redelivered after it finished
+        if doc.status == DocumentStatus.failed and task_id is not None and doc.task_id == task_id:
+            return Outcome("failed")  # redelivered after it was failed for good
+        if doc.stage in (IngestStage.done, IngestStage.failed):
+            stages.advance(doc, IngestStage.queued)  # an explicit re-run of a finished document
         if doc.attempts >= settings.task_max_retries + 1:
             # A file that kills its worker (or never finishes) comes back on every redelivery;
             # past the attempt budget it is dead-lettered instead of poisoning the queue.
-            raise PermanentError(
-                f"Dead-lettered: the ingest did not finish in {doc.attempts} attempts "
-                "(the worker was lost or timed out each time)."
+            raise IngestFailure(
+                FailureCode.dead_lettered,
+                f"The ingest did not finish in {doc.attempts} attempts "
+                "(the worker was lost or timed out each time).",
             )
-        doc.status = DocumentStatus.processing
-        doc.stage = "fetching"
+        stages.advance(doc, IngestStage.fetching)
         doc.attempts += 1
         doc.error = None
+        doc.error_code = None
         doc.started_at = func.now()
         storage_key, content_type = doc.storage_key, doc.content_type
 
@@ -96,20 +101,24 @@ def run(document_id: uuid.UUID, task_id: str | None = None) -> Outcome:
     try:
         data = get_store().get_bytes(storage_key)
     except ObjectNotFound as exc:
-        raise PermanentError("The original is missing from object storage.") from exc
+        raise IngestFailure(
+            FailureCode.original_missing, "The original is missing from object storage."
+        ) from exc
     timings["fetch_ms"] = _lap(clock)
 
-    _set_stage(document_id, "parsing")
+    _set_stage(document_id, IngestStage.parsing)
     clock = time.perf_counter()
     try:
         parsed = parse(data, content_type)
     except ParseError as exc:
-        raise PermanentError(str(exc)) from exc
+        raise IngestFailure(FailureCode.parse_failed, str(exc)) from exc
     except RecursionError as exc:
-        raise PermanentError("The file is nested too deeply to parse.") from exc
+        raise IngestFailure(
+            FailureCode.parse_failed, "The file is nested too deeply to parse."
+        ) from exc
     timings["parse_ms"] = _lap(clock)
 
-    _set_stage(document_id, "chunking", page_count=parsed.page_count)
+    _set_stage(document_id, IngestStage.chunking, page_count=parsed.page_count)
     clock = time.perf_counter()
     embedder = get_embedder()
     drafts = chunk_document(
@@ -120,7 +129,7 @@ def run(document_id: uuid.UUID, task_id: str | None = None) -> Outcome:
     )
     timings["chunk_ms"] = _lap(clock)
 
-    _set_stage(document_id, "embedding")
+    _set_stage(document_id, IngestStage.embedding)
     clock = time.perf_counter()
     texts = [_embedding_text(d, parsed.title) for d in drafts]
     vectors: list[list[float]] = []
@@ -132,8 +141,12 @@ def run(document_id: uuid.UUID, task_id: str | None = None) -> Outcome:
     except EmbeddingError as exc:
         if exc.transient:
             raise
-        raise PermanentError(str(exc)) from exc
+        log.warning("embedding_refused", document_id=str(document_id), error=str(exc))
+        raise IngestFailure(
+            FailureCode.embedding_failed, "The embedding model refused the document's text."
+        ) from exc
     timings["embed_ms"] = _lap(clock)
+    _set_stage(document_id, IngestStage.writing)
 
     clock = time.perf_counter()
     _write(document_id, drafts, vectors, embedder.model_name, timings, clock)
@@ -158,13 +171,10 @@ def _write(
 ) -> None:
     """Replace the document's chunks and lexical postings in one transaction."""
     with session_scope() as session:
-        doc = session.scalar(
-            select(Document).where(Document.id == document_id).with_for_update()
-        )
+        doc = repository.lock(session, document_id)
         if doc is None:
             raise DocumentGone(str(document_id))
-        lexical_index.unindex_document(session, document_id)
-        session.execute(delete(Chunk).where(Chunk.document_id == document_id))
+        repository.drop_chunks(session, document_id)
         session.add_all(
             Chunk(
                 document_id=document_id,
@@ -183,8 +193,7 @@ def _write(
         session.flush()
         lexical_index.index_document(session, document_id)
         timings["write_ms"] = _lap(clock)
-        doc.status = DocumentStatus.ready
-        doc.stage = "done"
+        stages.advance(doc, IngestStage.done)
         doc.chunk_count = len(drafts)
         doc.embedding_model = model
         doc.timings = timings
@@ -192,7 +201,11 @@ def _write(
 
 
 def mark_failed(
-    document_id: uuid.UUID, reason: str, *, only_if: tuple[DocumentStatus, ...] | None = None
+    document_id: uuid.UUID,
+    code: FailureCode,
+    reason: str,
+    *,
+    only_if: tuple[DocumentStatus, ...] | None = None,
 ) -> bool:
     """Fail the document and drop any chunks of an earlier ingest: a failed document is
     never searchable (a re-ingest that fails must not leave stale chunks behind).
@@ -200,21 +213,29 @@ def mark_failed(
     Runs under the document's row lock; with `only_if`, a document that has meanwhile moved
     to another status (e.g. a worker finished it) is left alone. True if it was failed."""
     with session_scope() as session:
-        doc = session.scalar(
-            select(Document).where(Document.id == document_id).with_for_update()
-        )
+        doc = repository.lock(session, document_id)
         if doc is None or (only_if is not None and doc.status not in only_if):
             return False
-        if doc.chunk_count or session.scalar(
-            select(Chunk.id).where(Chunk.document_id == document_id).limit(1)
-        ):
-            lexical_index.unindex_document(session, document_id)
-            session.execute(delete(Chunk).where(Chunk.document_id == document_id))
+        if doc.chunk_count or repository.has_chunks(session, document_id):
+            repository.drop_chunks(session, document_id)
         doc.chunk_count = 0
-        doc.status = DocumentStatus.failed
+        stages.advance(doc, IngestStage.failed)
+        doc.error_code = code.value
         doc.error = reason[:2000]
         doc.finished_at = func.now()
     return True
+
+
+def record_retry(document_id: uuid.UUID, attempt: int) -> None:
+    """A transient error: the document waits for its next attempt (stage `retrying`)."""
+    try:
+        with session_scope() as session:
+            doc = repository.lock(session, document_id)
+            if doc is not None and stages.can_move(IngestStage(doc.stage), IngestStage.retrying):
+                stages.advance(doc, IngestStage.retrying)
+                doc.error = f"Retrying after a temporary problem (attempt {attempt})."
+    except Exception:  # the database may be the thing that is down
+        log.warning("retry_not_recorded", document_id=str(document_id))
 
 
 def _lap(start: float) -> float:

@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
 
+from app.core.config import get_settings
+
 Mode = Literal["hybrid", "vector", "lexical"]
 GroupBy = Literal["chunk", "document"]
 
@@ -30,7 +32,8 @@ class SearchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     query: str = Field(min_length=1, max_length=4000)
-    k: int = Field(default=10, ge=1, le=100)
+    # SEARCH_DEFAULT_K and SEARCH_MAX_K, read when the API starts.
+    k: int = Field(default_factory=lambda: get_settings().search_default_k, ge=1)
     offset: int = Field(default=0, ge=0, le=1000)
     mode: Mode = "hybrid"
     collection: str | None = Field(default=None, min_length=1, max_length=200)
@@ -47,6 +50,8 @@ class SearchRequest(BaseModel):
             raise ValueError("give either 'collection' or 'collections', not both")
         if not self.query.strip():
             raise ValueError("query must contain a non-blank character")
+        if self.k > get_settings().search_max_k:
+            raise ValueError(f"k is at most {get_settings().search_max_k} (SEARCH_MAX_K)")
         return self
 
     def collection_names(self) -> list[str] | None:

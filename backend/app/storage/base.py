@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from datetime import datetime
 from typing import BinaryIO
 
 
@@ -38,7 +39,12 @@ class ObjectStore(ABC):
         """Delete the object; deleting a missing key is not an error."""
 
     @abstractmethod
-    def iter_keys(self, prefix: str = "") -> Iterator[str]: ...
+    def iter_objects(self, prefix: str = "") -> Iterator[tuple[str, datetime]]:
+        """(key, last modified, timezone-aware) of every object whose key starts with prefix."""
+
+    def iter_keys(self, prefix: str = "") -> Iterator[str]:
+        for key, _ in self.iter_objects(prefix):
+            yield key
 
     @abstractmethod
     def check(self) -> None:

@@ -6,6 +6,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -55,14 +56,14 @@ class LocalObjectStore(ObjectStore):
         except OSError as exc:
             raise StorageError(f"local store delete failed: {exc}") from exc
 
-    def iter_keys(self, prefix: str = "") -> Iterator[str]:
+    def iter_objects(self, prefix: str = "") -> Iterator[tuple[str, datetime]]:
         if not self.root.exists():
             return
         for path in sorted(self.root.rglob("*")):
-            if path.is_file() and not path.name.startswith(".upload-"):
+            if path.is_file() and not path.name.startswith((".upload-", ".health")):
                 key = path.relative_to(self.root).as_posix()
                 if key.startswith(prefix):
-                    yield key
+                    yield key, datetime.fromtimestamp(path.stat().st_mtime, UTC)
 
     def check(self) -> None:
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any, BinaryIO
 
 import boto3
@@ -101,12 +102,12 @@ class S3ObjectStore(ObjectStore):
         except (BotoCoreError, ClientError) as exc:
             raise StorageError(f"S3 delete failed: {exc}") from exc
 
-    def iter_keys(self, prefix: str = "") -> Iterator[str]:
+    def iter_objects(self, prefix: str = "") -> Iterator[tuple[str, datetime]]:
         try:
             paginator = self.client.get_paginator("list_objects_v2")
             for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
                 for obj in page.get("Contents", []):
-                    yield obj["Key"]
+                    yield obj["Key"], obj["LastModified"]
         except ClientError as exc:
             if str(exc.response.get("Error", {}).get("Code")) == "NoSuchBucket":
                 return

@@ -46,9 +46,14 @@ def create_celery() -> Celery:
         task_routes={
             "documents.ingest": {"queue": QUEUE_INGEST},
             "documents.reconcile": {"queue": QUEUE_MAINTENANCE},
+            "documents.sweep_orphans": {"queue": QUEUE_MAINTENANCE},
         },
         beat_schedule={
             "reconcile-documents": {"task": "documents.reconcile", "schedule": 60.0},
+            "sweep-orphan-objects": {
+                "task": "documents.sweep_orphans",
+                "schedule": float(settings.orphan_sweep_interval_s),
+            },
         },
         imports=("app.documents.tasks",),
     )

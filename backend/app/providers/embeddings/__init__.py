@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 from app.core.config import Settings, get_settings
 from app.providers.embeddings.base import Embedder, EmbeddingError
 
-__all__ = ["Embedder", "EmbeddingError", "embedding_dim", "get_embedder"]
+__all__ = ["Embedder", "EmbeddingError", "embedding_dim", "export_local_model", "get_embedder"]
+
+
+def export_local_model(settings: Settings) -> Path | None:
+    """Export the bundled model to ONNX once (`cairn export-model`); None when the configured
+    provider/runtime needs no export."""
+    if settings.embedding_provider != "local" or settings.embedding_runtime != "onnx":
+        return None
+    from app.providers.embeddings.local_model import export_onnx
+
+    return export_onnx(settings.embedding_model, settings.models_dir)
 
 
 def embedding_dim(settings: Settings) -> int:

@@ -1,0 +1,155 @@
+"""Queries of the documents domain. Nothing here commits: the caller (a service function or
+the ingest pipeline) owns the transaction."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy.orm import Session
+
+from app.auth.principal import Principal
+from app.collections import access
+from app.collections.models import Collection
+from app.documents.models import Chunk, Document, DocumentStatus
+from app.documents.stages import IN_PROGRESS, WAITING, IngestStage
+from app.search import lexical_index
+
+
+def readable(session: Session, document_id: uuid.UUID, principal: Principal) -> Document | None:
+    return session.scalar(
+        select(Document).where(
+            Document.id == document_id, access.readable_filter(Document.collection_id, principal)
+        )
+    )
+
+
+def readable_for_update(
+    session: Session, document_id: uuid.UUID, principal: Principal
+) -> Document | None:
+    return session.scalar(
+        select(Document)
+        .where(Document.id == document_id)
+        .where(access.readable_filter(Document.collection_id, principal))
+        .with_for_update(of=Document)
+    )
+
+
+def by_task_id(session: Session, task_id: str, principal: Principal) -> Document | None:
+    return session.scalar(
+        select(Document).where(
+            Document.task_id == task_id, access.readable_filter(Document.collection_id, principal)
+        )
+    )
+
+
+def lock(session: Session, document_id: uuid.UUID) -> Document | None:
+    """The document under a row lock (the ingest write and the failure path take it)."""
+    return session.scalar(select(Document).where(Document.id == document_id).with_for_update())
+
+
+def by_sha(session: Session, collection_id: uuid.UUID, sha256s: Iterable[str]) -> list[Document]:
+    return list(
+        session.scalars(
+            select(Document).where(
+                Document.collection_id == collection_id, Document.sha256.in_(list(sha256s))
+            )
+        )
+    )
+
+
+def listing(
+    principal: Principal, status: DocumentStatus | None, collection: str | None
+) -> Select[Document, str]:
+    query = (
+        select(Document, Collection.name)
+        .join(Collection, Collection.id == Document.collection_id)
+        .where(access.readable_filter(Document.collection_id, principal))
+    )
+    if status is not None:
+        query = query.where(Document.status == status)
+    if collection is not None:
+        query = query.where(Collection.name == collection)
+    return query
+
+
+def page(
+    session: Session, query: Select[Document, str], limit: int, offset: int
+) -> tuple[list[tuple[Document, str]], int]:
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.execute(
+        query.order_by(Document.created_at.desc(), Document.id).limit(limit).offset(offset)
+    ).all()
+    return [(d, name) for d, name in rows], total
+
+
+def chunks_page(
+    session: Session, document_id: uuid.UUID, limit: int, offset: int
+) -> tuple[list[Chunk], int]:
+    total = session.scalar(select(func.count()).where(Chunk.document_id == document_id)) or 0
+    chunks = session.scalars(
+        select(Chunk)
+        .where(Chunk.document_id == document_id)
+        .order_by(Chunk.ordinal)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return list(chunks), total
+
+
+def collection_name(session: Session, collection_id: uuid.UUID) -> str:
+    return session.scalar(select(Collection.name).where(Collection.id == collection_id)) or ""
+
+
+def drop_chunks(session: Session, document_id: uuid.UUID) -> None:
+    """Remove a document's chunks and their lexical postings and statistics: the one way
+    chunks leave the index (delete, re-ingest, failure)."""
+    lexical_index.unindex_document(session, document_id)
+    session.execute(delete(Chunk).where(Chunk.document_id == document_id))
+
+
+def has_chunks(session: Session, document_id: uuid.UUID) -> bool:
+    found = session.scalar(select(Chunk.id).where(Chunk.document_id == document_id).limit(1))
+    return found is not None
+
+
+def key_referenced(session: Session, key: str) -> bool:
+    return bool(session.scalar(select(func.count()).where(Document.storage_key == key)))
+
+
+def referenced_keys(session: Session, keys: list[str]) -> set[str]:
+    if not keys:
+        return set()
+    return set(session.scalars(select(Document.storage_key).where(Document.storage_key.in_(keys))))
+
+
+def touch(session: Session, document_id: uuid.UUID) -> bool:
+    """Record progress (updated_at); False if the document no longer exists."""
+    found = session.execute(
+        update(Document)
+        .where(Document.id == document_id)
+        .values(updated_at=func.now())
+        .returning(Document.id)
+    ).first()
+    return found is not None
+
+
+def waiting_for_queue(session: Session) -> list[Document]:
+    return list(
+        session.scalars(
+            select(Document).where(Document.stage == IngestStage.waiting_for_queue.value)
+        )
+    )
+
+
+def stalled(session: Session, before: datetime) -> list[Document]:
+    """Queued or in-progress documents with no progress since `before` (their worker died
+    and the message is gone)."""
+    stages = [s.value for s in (*WAITING, *IN_PROGRESS) if s != IngestStage.waiting_for_queue]
+    return list(
+        session.scalars(
+            select(Document).where(Document.stage.in_(stages), Document.updated_at < before)
+        )
+    )

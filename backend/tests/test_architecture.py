@@ -1,0 +1,121 @@
+"""The structural rules of ARCHITECTURE.md, checked on the source: who commits, who writes a
+document's stage, who queries, who imports an implementation, and how long a file may be."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+APP = REPO / "backend" / "app"
+# The only modules that end a transaction: the service layer, the session scope, and the
+# ingest pipeline (the worker's unit of work per stage).
+COMMITTERS = ("service.py",)
+COMMIT_ALLOWED = {APP / "core" / "db.py", APP / "ingest" / "pipeline.py"}
+IMPLEMENTATIONS = {
+    "app.storage.s3", "app.storage.local",
+    "app.providers.embeddings.onnx", "app.providers.embeddings.torch_st",
+    "app.providers.embeddings.openai_compat", "app.providers.embeddings.local_model",
+    "app.providers.rerank.cross_encoder",
+}
+
+
+def _modules() -> list[Path]:
+    return sorted(APP.rglob("*.py"))
+
+
+def _calls(path: Path, attr: str) -> list[int]:
+    tree = ast.parse(path.read_text())
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == attr
+    ]
+
+
+def commit_violations() -> list[str]:
+    found = []
+    for path in _modules():
+        if path.name in COMMITTERS or path in COMMIT_ALLOWED:
+            continue
+        for attr in ("commit", "rollback"):
+            found += [f"{path.relative_to(REPO)}:{line} .{attr}()" for line in _calls(path, attr)]
+    return found
+
+
+def test_only_the_service_layer_commits() -> None:
+    assert commit_violations() == []
+
+
+def test_the_commit_rule_catches_a_router_that_commits(tmp_path: Path) -> None:
+    bad = tmp_path / "router.py"
+    bad.write_text("def f(db):\n    db.commit()\n")
+    assert _calls(bad, "commit") == [2]
+
+
+def test_a_documents_stage_is_written_only_by_the_state_machine() -> None:
+    writers = []
+    for path in _modules():
+        if path == APP / "documents" / "stages.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            targets = node.targets if isinstance(node, ast.Assign) else (
+                [node.target] if isinstance(node, ast.AnnAssign | ast.AugAssign) else []
+            )
+            for target in targets:
+                if isinstance(target, ast.Attribute) and target.attr == "stage":
+                    writers.append(f"{path.relative_to(REPO)}:{node.lineno}")
+    assert writers == []
+
+
+def test_routers_do_not_query() -> None:
+    found = []
+    for path in APP.rglob("router.py"):
+        for attr in ("execute", "scalar", "scalars", "query", "get"):
+            for line in _calls(path, attr):
+                source = path.read_text().splitlines()[line - 1]
+                if "db." in source or "session." in source:
+                    found.append(f"{path.relative_to(REPO)}:{line}")
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module == "sqlalchemy":
+                names = {a.name for a in node.names}
+                if names & {"select", "update", "delete", "insert", "text"}:
+                    found.append(f"{path.relative_to(REPO)}: imports {sorted(names)}")
+    assert found == []
+
+
+def test_only_a_providers_own_package_imports_its_implementations() -> None:
+    found = []
+    for path in _modules():
+        package = ".".join(path.relative_to(APP.parent).with_suffix("").parts[:-1])
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            for name in names:
+                if name in IMPLEMENTATIONS and not name.startswith(package + "."):
+                    found.append(f"{path.relative_to(REPO)}:{node.lineno} imports {name}")
+    assert found == []
+
+
+@pytest.mark.parametrize("folder", ["backend", "bench", "frontend", "scripts"])
+def test_no_source_file_is_over_400_lines(folder: str) -> None:
+    long = []
+    for path in (REPO / folder).rglob("*"):
+        if path.suffix not in {".py", ".sh", ".ts", ".tsx"} or "node_modules" in path.parts:
+            continue
+        lines = path.read_text(errors="replace").count("\n")
+        if lines > 400:
+            long.append(f"{path.relative_to(REPO)}: {lines}")
+    assert long == []
+
+
+def test_start_script_is_under_400_lines() -> None:
+    assert (REPO / "start.sh").read_text().count("\n") <= 400
