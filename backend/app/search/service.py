@@ -12,7 +12,6 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
@@ -22,7 +21,7 @@ from app.core.config import get_settings
 from app.core.errors import Unprocessable
 from app.providers.embeddings import get_embedder
 from app.providers.rerank import get_reranker
-from app.search import fusion
+from app.search import fusion, repository
 from app.search.dense import dense_search
 from app.search.filters import SearchScope
 from app.search.hydrate import load_sources
@@ -126,7 +125,7 @@ def retrieve(session: Session, request: SearchRequest, principal: Principal) -> 
         candidates = [Candidate(cid, score, details.get(cid, {})) for cid, score in ranked]
         if request.group_by != "document":
             return candidates
-        grouped = group_by_document(candidates, documents_of(session, list(details)))
+        grouped = group_by_document(candidates, repository.documents_of(session, list(details)))
         exhausted = all(len(items) < depth for items in lists.values())
         if len(grouped) >= wanted or exhausted or depth >= MAX_GROUP_DEPTH:
             return grouped
@@ -173,15 +172,6 @@ def group_by_document(
     return list(best.values())
 
 
-def documents_of(session: Session, chunk_ids: list[int]) -> dict[int, uuid.UUID]:
-    if not chunk_ids:
-        return {}
-    rows = session.execute(
-        text("SELECT id, document_id FROM chunks WHERE id = ANY(:ids)"), {"ids": chunk_ids}
-    )
-    return {int(r[0]): r[1] for r in rows}
-
-
 def rerank(
     session: Session, query: str, ranked: list[tuple[int, float]], top: int
 ) -> list[tuple[int, float]]:
@@ -190,8 +180,7 @@ def rerank(
     if not head:
         return []
     ids = [cid for cid, _ in head]
-    rows = session.execute(text("SELECT id, text FROM chunks WHERE id = ANY(:ids)"), {"ids": ids})
-    texts: dict[int, str] = {int(r[0]): str(r[1]) for r in rows}
+    texts = repository.chunk_texts(session, ids)
     kept = [cid for cid in ids if cid in texts]
     scores = get_reranker().rerank(query, [texts[cid] for cid in kept])
     order = sorted(range(len(kept)), key=lambda i: -scores[i])
