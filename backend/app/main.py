@@ -13,6 +13,7 @@ from app import models as _models  # noqa: F401  (every mapper)
 from app.auth.bootstrap import on_startup as auth_startup
 from app.auth.router import auth_router, keys_router, public_router, users_router
 from app.auth.routes import assert_protected, protected_router
+from app.chat.router import router as chat_router
 from app.collections.router import router as collections_router
 from app.core.config import get_settings
 from app.core.errors import install_error_handlers
@@ -63,7 +64,7 @@ def create_app() -> FastAPI:
     api = protected_router()
     for router in (
         auth_router, users_router, keys_router,
-        documents_router, collections_router, search_router, tasks_router,
+        documents_router, collections_router, search_router, tasks_router, chat_router,
     ):
         api.include_router(router)
     app.include_router(api)
