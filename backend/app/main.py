@@ -13,6 +13,7 @@ from app import models as _models  # noqa: F401  (every mapper)
 from app.auth.bootstrap import on_startup as auth_startup
 from app.auth.router import auth_router, keys_router, public_router, users_router
 from app.auth.routes import assert_protected, protected_router
+from app.chat.openai_router import router as openai_router
 from app.chat.router import router as chat_router
 from app.collections.router import router as collections_router
 from app.core.config import get_settings
@@ -68,6 +69,7 @@ def create_app() -> FastAPI:
     ):
         api.include_router(router)
     app.include_router(api)
+    app.include_router(openai_router)  # /v1: OpenAI-compatible, its own get_principal
     assert_protected(app)
     return app
 

@@ -57,8 +57,9 @@ async def events(prepared: service.Prepared) -> AsyncIterator[Event]:
             yield ev
     else:
         try:
-            async for delta in llm.stream(Generation(prepared.messages, prepared.question,
-                                                     prepared.passages)):
+            generation = Generation(prepared.messages, prepared.question, prepared.passages,
+                                    prepared.max_tokens, prepared.temperature)
+            async for delta in llm.stream(generation):
                 if first_token is None:
                     first_token = time.perf_counter()
                 for ev in emit(*filt.feed(delta)):

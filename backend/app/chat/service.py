@@ -52,6 +52,9 @@ class Prepared:
     passages: list[Passage]
     messages: list[ChatMessage]
     conversation_id: uuid.UUID | None = None
+    # Per-request generation limits (the OpenAI-compatible door); None = configured ones.
+    max_tokens: int | None = None
+    temperature: float | None = None
     started: float = field(default_factory=time.perf_counter)
     timings: dict[str, float] = field(default_factory=dict)
 
