@@ -22,6 +22,7 @@ from app.core.logging import configure_logging, get_logger
 from app.documents.router import router as documents_router
 from app.documents.upload_limit import UploadSizeLimitMiddleware
 from app.health.router import router as health_router
+from app.mcp_server.endpoint import mcp_route
 from app.providers.embeddings import get_embedder
 from app.search.router import router as search_router
 from app.tasks.router import router as tasks_router
@@ -70,6 +71,8 @@ def create_app() -> FastAPI:
         api.include_router(router)
     app.include_router(api)
     app.include_router(openai_router)  # /v1: OpenAI-compatible, its own get_principal
+    # /mcp: MCP over streamable HTTP, authenticated by the same credentials
+    app.router.routes.append(mcp_route())
     assert_protected(app)
     return app
 
