@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -237,6 +237,26 @@ class ApiClient:
     def search(self, payload: dict[str, Any]) -> dict[str, Any]:
         result: dict[str, Any] = self._json("POST", "/api/v1/search", json=payload)
         return result
+
+    def chat_stream(self, payload: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+        """POST /api/v1/chat with stream=true: (event, data) pairs as they arrive."""
+        headers = {**self._headers(), "Accept": "text/event-stream"}
+        url = f"{self.base_url}/api/v1/chat"
+        try:
+            with httpx.Client(timeout=httpx.Timeout(self.timeout, read=300.0),
+                              headers=headers) as http, http.stream(
+                    "POST", url, json={**payload, "stream": True}) as resp:
+                if not resp.is_success:
+                    resp.read()
+                    raise error_from_response(resp)
+                event = "message"
+                for line in resp.iter_lines():
+                    if line.startswith("event:"):
+                        event = line[6:].strip()
+                    elif line.startswith("data:"):
+                        yield event, json.loads(line[5:].strip())
+        except httpx.TransportError as exc:
+            raise ConsoleError(f"Cannot reach the API at {self.base_url}: {exc}") from exc
 
     def search_capabilities(self) -> SearchCapabilities:
         """Read SearchRequest from the OpenAPI document: which fields and enum values exist."""
