@@ -61,6 +61,9 @@ def _handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
                 self.end_headers()
                 self.wfile.write(payload)
                 return
+            if self.path.startswith("/api/chat"):
+                self._ollama(body)
+                return
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Connection", "close")
@@ -84,6 +87,26 @@ def _handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
                 self.wfile.flush()
             except (BrokenPipeError, ConnectionResetError):
                 fake.disconnected.set()
+            self.close_connection = True
+
+        def _ollama(self, body: dict[str, Any]) -> None:
+            """Ollama's native stream: one JSON object per line, done=true last."""
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-ndjson")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            for i, text in enumerate(fake.chunks):
+                if fake.malformed and i == 1:
+                    self.wfile.write(b"{not json\n")
+                else:
+                    line = {"model": body.get("model"), "done": False,
+                            "message": {"role": "assistant", "content": text}}
+                    self.wfile.write((json.dumps(line) + "\n").encode())
+                self.wfile.flush()
+            last = {"model": body.get("model"), "done": True, "message": {"content": ""},
+                    "prompt_eval_count": 9, "eval_count": len(fake.chunks)}
+            self.wfile.write((json.dumps(last) + "\n").encode())
+            self.wfile.flush()
             self.close_connection = True
 
     return Handler
@@ -111,7 +134,9 @@ def fake_llm(fake_llm_server: FakeLLM, monkeypatch: pytest.MonkeyPatch) -> FakeL
     monkeypatch.setattr(settings, "llm_base_url", fake_llm_server.url)
     monkeypatch.setattr(settings, "llm_model", "fake-model")
     monkeypatch.setattr(settings, "llm_timeout_s", 2.0)
-    monkeypatch.setattr(settings, "llm_allowed_providers", ["extractive", "openai", "llamacpp"])
+    monkeypatch.setattr(settings, "ollama_base_url", fake_llm_server.url.removesuffix("/v1"))
+    monkeypatch.setattr(settings, "llm_allowed_providers",
+                        ["extractive", "openai", "llamacpp", "ollama"])
     return fake_llm_server
 
 

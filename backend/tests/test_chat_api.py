@@ -211,3 +211,30 @@ def test_llamacpp_streams_a_local_answer_with_only_given_citations(
     assert 0 < done["usage"]["completion_tokens"] <= 32
     allowed = {s["n"] for s in events[0][1]["sources"]}
     assert set(done["cited"]) <= allowed
+
+
+# --- ollama's native API against the same local server ---------------------------------------
+
+
+def test_ollama_native_stream_answers_with_checked_citations(
+    client: Any, corpus: dict[str, Any], fake_llm: FakeLLM
+) -> None:
+    fake_llm.chunks = ["Rated at 4.2 MW [1]", " or maybe [5]."]
+    body = ask(client, message=QUESTION, collection=corpus["collection"],
+               provider="ollama").json()
+    assert body["answer"] == "Rated at 4.2 MW [1] or maybe ."
+    assert body["invalid_citations"] == ["[5]"] and body["provider"] == "ollama"
+    assert body["usage"] == {"prompt_tokens": 9, "completion_tokens": 2, "total_tokens": 11}
+    assert fake_llm.requests[-1]["options"]["num_predict"] > 0
+
+
+def test_ollama_errors_are_502(client: Any, corpus: dict[str, Any], fake_llm: FakeLLM) -> None:
+    fake_llm.status = 500
+    assert_error(ask(client, message=QUESTION, collection=corpus["collection"],
+                     provider="ollama"), 502, "llm_error")
+    fake_llm.status = 200
+    fake_llm.malformed = True
+    fake_llm.chunks = ["a", "b", "c"]
+    err = assert_error(ask(client, message=QUESTION, collection=corpus["collection"],
+                           provider="ollama"), 502, "llm_error")
+    assert "malformed" in err["message"]

