@@ -50,7 +50,9 @@ def test_a_streamed_completion_carries_markers_and_sources(door: dict[str, Any])
     chunks = list(stream)
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert "4.2 megawatts" in text and "[1]" in text
-    assert chunks[0].model_extra["sources"][0]["document_id"] == door["doc"]
+    # model "cairn" is every collection of the user: other tests may hold the same text
+    first = chunks[0].model_extra["sources"][0]
+    assert first["filename"] == "turbine.txt" and "4.2 megawatts" in first["snippet"]
     assert chunks[-1].choices[0].finish_reason == "stop"
 
 
