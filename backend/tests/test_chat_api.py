@@ -10,8 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.chat_fixtures import FakeLLM, sse_events
-from tests.conftest import assert_error, upload, wait_for_documents
+pytest.register_assert_rewrite("tests.chat_fixtures")
+
+from tests.chat_fixtures import FakeLLM, sse_events  # noqa: E402
+from tests.conftest import assert_error, upload, wait_for_documents  # noqa: E402
 
 pytest_plugins = ["tests.chat_fixtures"]
 
@@ -238,3 +240,19 @@ def test_ollama_errors_are_502(client: Any, corpus: dict[str, Any], fake_llm: Fa
     err = assert_error(ask(client, message=QUESTION, collection=corpus["collection"],
                            provider="ollama"), 502, "llm_error")
     assert "malformed" in err["message"]
+
+
+def test_chat_is_rate_limited_per_caller(make_user: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.core.config import get_settings
+
+    monkeypatch.setattr(get_settings(), "rate_limit_chat", "2/minute")
+    _, alice = make_user()
+    _, bob = make_user()
+    assert alice.post("/api/v1/chat", json={"message": "hello"}).status_code == 200
+    resp = alice.post("/v1/chat/completions",
+                      json={"model": "cairn", "messages": [{"role": "user", "content": "hi"}]})
+    assert resp.status_code == 200, resp.text
+    err = assert_error(alice.post("/api/v1/chat", json={"message": "again"}), 429,
+                       "rate_limited")
+    assert "chat" in err["message"]
+    assert bob.post("/api/v1/chat", json={"message": "hello"}).status_code == 200

@@ -9,8 +9,10 @@ from typing import Any
 import openai
 import pytest
 
-from tests.chat_fixtures import FakeLLM
-from tests.conftest import upload, wait_for_documents
+pytest.register_assert_rewrite("tests.chat_fixtures")
+
+from tests.chat_fixtures import FakeLLM  # noqa: E402
+from tests.conftest import upload, wait_for_documents  # noqa: E402
 
 pytest_plugins = ["tests.chat_fixtures"]
 
