@@ -51,6 +51,7 @@ def _server(path: Path, context_tokens: int, threads: int) -> Any:
             params.n_ctx = context_tokens
             params.cpuparams.n_threads = threads
             params.cpuparams_batch.n_threads = threads
+            params.verbosity = -1  # llama.cpp logs every slot to stderr; failures raise here
             try:
                 _servers[key] = xllamacpp.Server(params)
             except Exception as exc:
