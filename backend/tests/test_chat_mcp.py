@@ -84,7 +84,10 @@ def test_a_bad_argument_is_a_tool_error(corpus: dict[str, Any], api_key: str) ->
     async def body(s: ClientSession) -> list[Any]:
         return [await s.call_tool("search", {"query": QUESTION, "mode": "psychic"}),
                 await s.call_tool("get_document_chunks", {"document_id": "not-a-uuid"}),
-                await s.call_tool("search", {"query": QUESTION, "k": 0})]
+                await s.call_tool("search", {"query": QUESTION, "k": 0}),
+                await s.call_tool("get_passage", {"chunk_id": 2**62}),
+                await s.call_tool("ask", {"question": "   "}),
+                await s.call_tool("search", {"query": QUESTION, "filters": {"nope": 1}})]
 
     for result in run(corpus["url"], api_key, body):
         assert result.is_error

@@ -91,3 +91,24 @@ def test_a_provider_failure_is_an_sdk_error_streamed_or_not(
     with pytest.raises(openai.APIError):
         list(door["sdk"].chat.completions.create(
             model="cairn", stream=True, messages=[{"role": "user", "content": QUESTION}]))
+
+
+def test_another_users_collection_is_not_a_model_for_them(door: dict[str, Any],
+                                                         make_user: Any) -> None:
+    stranger, _ = make_user()
+    sdk = openai.OpenAI(base_url=f"{door['url']}/v1", api_key=stranger.api_key, max_retries=0)
+    assert f"cairn:{door['collection']}" not in [m.id for m in sdk.models.list()]
+    with pytest.raises(openai.NotFoundError):
+        sdk.chat.completions.create(model=f"cairn:{door['collection']}",
+                                    messages=[{"role": "user", "content": QUESTION}])
+    out = sdk.chat.completions.create(model="cairn",
+                                      messages=[{"role": "user", "content": QUESTION}])
+    assert door["doc"] not in {s["document_id"] for s in out.model_extra["sources"]}
+
+
+def test_invalid_generation_parameters_are_422(door: dict[str, Any]) -> None:
+    for extra in ({"max_tokens": 0}, {"temperature": 5}, {"messages": []}):
+        body: dict[str, Any] = {"model": "cairn",
+                                "messages": [{"role": "user", "content": QUESTION}], **extra}
+        with pytest.raises(openai.UnprocessableEntityError):
+            door["sdk"].chat.completions.create(**body)
