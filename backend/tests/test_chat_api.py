@@ -256,3 +256,18 @@ def test_chat_is_rate_limited_per_caller(make_user: Any, monkeypatch: pytest.Mon
                        "rate_limited")
     assert "chat" in err["message"]
     assert bob.post("/api/v1/chat", json={"message": "hello"}).status_code == 200
+
+
+def test_a_generative_provider_rewrites_the_follow_up_before_retrieval(
+    client: Any, corpus: dict[str, Any], fake_llm: FakeLLM
+) -> None:
+    first = ask(client, message=QUESTION, collection=corpus["collection"],
+                provider="openai").json()
+    fake_llm.chunks = ["What is the rotor diameter ", "of the Zephyr X9 turbine?"]
+    second = ask(client, message="And its rotor?", collection=corpus["collection"],
+                 provider="openai", conversation_id=first["conversation_id"]).json()
+    assert second["query"] == "What is the rotor diameter of the Zephyr X9 turbine?"
+    condense = fake_llm.requests[-2]["messages"][-1]["content"]
+    assert "Follow-up question: And its rotor?" in condense and QUESTION in condense
+    answer_prompt = fake_llm.requests[-1]["messages"]
+    assert [m["role"] for m in answer_prompt] == ["system", "user", "assistant", "user"]
