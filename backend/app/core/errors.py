@@ -13,8 +13,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.logging import REQUEST_ID_HEADER, get_logger, request_id_of
 
-log = get_logger(__name__)
-
 
 class AppError(Exception):
     """An error the caller can act on. Services raise these; the API renders them."""
@@ -111,6 +109,8 @@ _STATUS_CODES = {
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    # The handlers take a fresh logger each time (structlog caches loggers once used, and
+    # tests capture these lines).
     @app.exception_handler(AppError)
     async def _app_error(_: Request, exc: AppError) -> JSONResponse:
         return JSONResponse(
@@ -144,7 +144,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(sa_exc.TimeoutError)
     async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
         # Connection refused or lost, pool exhausted, statement timeout: the caller may retry.
-        log.warning("database_unavailable", error_type=_type_name(exc))
+        get_logger(__name__).warning("database_unavailable", error_type=_type_name(exc))
         return JSONResponse(
             error_body("service_unavailable", "The database is unavailable. Try again later."),
             status_code=503,
@@ -155,7 +155,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _bad_value(_: Request, exc: sa_exc.DataError) -> JSONResponse:
         # A value the database refuses (a NUL character, a number out of range): the input's
         # fault. The database's message quotes the value, so only its SQLSTATE is logged.
-        log.info("database_refused_value", error_type=type(exc.orig).__name__,
+        get_logger(__name__).info("database_refused_value", error_type=type(exc.orig).__name__,
                  sqlstate=getattr(exc.orig, "sqlstate", None))
         return JSONResponse(
             error_body("validation_error", "A value in the request cannot be stored or searched."),
@@ -167,7 +167,6 @@ def install_error_handlers(app: FastAPI) -> None:
         # Runs in Starlette's outermost middleware, outside the request id middleware: the id
         # comes from the request state and goes into the body and the header here.
         request_id = request_id_of(request.scope)
-        # A fresh logger each time: tests capture it (structlog caches used loggers).
         get_logger(__name__).error(
             "unhandled_error", request_id=request_id, error_type=_type_name(exc),
             traceback=safe_traceback(exc),
