@@ -283,3 +283,12 @@ def test_public_routes_and_auth_disabled_are_not_guarded(
     assert resp.status_code in (401, 422), resp.text  # the route answered, not the guard
     monkeypatch.setattr(get_settings(), "auth_enabled", False)
     assert client.get("/api/v1/documents", headers=anonymous).status_code == 200
+
+
+def test_a_cors_preflight_is_answered_before_the_guard(client: Any) -> None:
+    resp = client.options("/api/v1/documents", headers={
+        "Authorization": "", "Origin": "http://localhost:5173",
+        "Access-Control-Request-Method": "POST",
+    })
+    assert resp.status_code == 200, resp.text
+    assert resp.headers["access-control-allow-origin"] == "http://localhost:5173"
