@@ -35,6 +35,12 @@ def boom_client() -> Iterator[Any]:
             session.execute(text("CREATE TEMP TABLE boom (v text PRIMARY KEY)"))
             session.execute(text("INSERT INTO boom VALUES (:v), (:v)"), {"v": SECRET})
 
+    def context() -> dict[str, Any]:  # a sync route, run in the threadpool like most routes
+        import structlog
+
+        return dict(structlog.contextvars.get_contextvars())
+
+    app.add_api_route("/boom/context", context, methods=["GET"])
     app.add_api_route("/boom/data", data_error, methods=["POST"])
     app.add_api_route("/boom/500", server_error, methods=["POST"])
     with TestClient(app, raise_server_exceptions=False) as test_client:
@@ -89,3 +95,9 @@ def test_api_errors_carry_the_request_id_header(boom_client: Any) -> None:
     resp = boom_client.get("/api/v1/documents")  # no credential: the guard's 401
     assert resp.status_code == 401
     assert resp.headers.get("X-Request-ID")
+
+
+def test_log_lines_of_a_request_carry_its_request_id(boom_client: Any) -> None:
+    resp = boom_client.get("/boom/context", headers={"X-Request-ID": "ctx-42"})
+    assert resp.json().get("request_id") == "ctx-42"
+    assert boom_client.get("/boom/context").json()["request_id"] != "ctx-42"  # not leaked on
