@@ -12,7 +12,7 @@ COLLECTION ?= examples
 RUNENV := set -a; for f in .env data/run/services.env data/run/credentials.env; do \
 	  [ -f "$$f" ] && . "./$$f"; done; set +a;
 
-.PHONY: help start start-docker stop test logs migrate seed clean eval bench lint dev-deps
+.PHONY: help start start-docker up stop test logs migrate seed clean eval bench lint dev-deps
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -22,6 +22,10 @@ start: ## install if needed and run everything (Ctrl-C stops)
 
 start-docker: ## run the production stack: docker compose up --build
 	./start.sh --docker
+
+up: ## production stack: generate missing secrets into .env, then docker compose up --build -d
+	python3 scripts/docker_secrets.py --env-file .env
+	docker compose up --build -d
 
 stop: ## stop an instance started by ./start.sh
 	./start.sh --stop

@@ -93,6 +93,9 @@ stop_pid() {
 # --- ./start.sh --docker ------------------------------------------------------------------------
 if [ "$MODE" = docker ]; then
   cd "$ROOT"
+  # docker-compose.yml has no default secrets: generate the missing ones into .env (mode 600).
+  "${PYTHON:-python3}" "$ROOT/scripts/docker_secrets.py" --env-file "$ROOT/.env" \
+    || die "could not prepare the secrets in .env (see above)"
   if docker compose version >/dev/null 2>&1; then
     exec docker compose up --build
   elif command -v docker-compose >/dev/null 2>&1; then
