@@ -212,7 +212,7 @@ def parse_pdf(data: bytes) -> ParsedDocument:
             "more than text needs): refused."
         ) from exc
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
-        raise ParseError(f"The PDF is corrupt or unreadable: {exc}") from exc
+        raise ParseError("The PDF is corrupt or unreadable.") from exc
     except RecursionError as exc:
         raise ParseError("The PDF is nested too deeply to read.") from exc
 
@@ -239,7 +239,7 @@ def _check_zip(data: bytes) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             total = sum(info.file_size for info in zf.infolist())
     except zipfile.BadZipFile as exc:
-        raise ParseError(f"The DOCX is not a valid zip container: {exc}") from exc
+        raise ParseError("The DOCX is not a valid zip container.") from exc
     if total > MAX_DOCX_UNCOMPRESSED or total > max(len(data), 1) * MAX_DOCX_RATIO:
         raise ParseError(
             f"The DOCX expands to {total} bytes from {len(data)}: refused as a decompression bomb."
@@ -266,9 +266,9 @@ def parse_docx(data: bytes) -> ParsedDocument:
             None,
         )
     except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as exc:
-        raise ParseError(f"The DOCX is corrupt or unreadable: {exc}") from exc
+        raise ParseError("The DOCX is corrupt or unreadable.") from exc
     except Exception as exc:  # lxml raises XMLSyntaxError and friends
-        raise ParseError(f"The DOCX could not be read: {exc}") from exc
+        raise ParseError("The DOCX could not be read.") from exc
     return ParsedDocument([Segment(_clean("\n".join(paragraphs)))], title=title or None)
 
 
