@@ -17,17 +17,28 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from console_auth import (
+    SIGN_IN_FIRST,
+    Auth,
+    Credentials,
+    env_api_key,
+    env_server_key,
+    server_key_allowed,
+)
+
+__all__ = [
+    "SIGN_IN_FIRST", "ApiClient", "Auth", "ConsoleError", "Credentials", "SearchCapabilities",
+    "env_api_key", "env_base_url", "env_server_key", "server_key_allowed",
+]
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 DEFAULT_TIMEOUT_S = 30.0
 UPLOAD_TIMEOUT_S = 300.0
-LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 REFRESH_MARGIN_S = 15.0
-SIGN_IN_FIRST = (
-    "Sign in first: your email and password, or paste an API key (at the top of the console)."
-)
 # Rotation spends a refresh token: two events of one browser session must not both spend it.
 _REFRESH_LOCK = threading.Lock()
+AUTH_MODE_TTL_S = 10.0
+_auth_mode: dict[str, tuple[float, bool]] = {}  # base URL -> (checked at, auth disabled)
 
 
 class ConsoleError(Exception):
@@ -60,70 +71,8 @@ class SearchCapabilities:
         return "group_by" in self.fields
 
 
-@dataclass
-class Credentials:
-    """Who the console acts for, kept per browser session (in a gr.State): a pasted API key,
-    or the tokens of an email + password sign-in (refreshed in place when they expire)."""
-
-    api_key: str = ""
-    email: str = ""
-    access_token: str = ""
-    refresh_token: str = ""
-    access_expires_at: float = 0.0
-
-    @property
-    def signed_in(self) -> bool:
-        return bool(self.api_key or self.refresh_token)
-
-    def clear(self) -> None:
-        self.api_key = self.email = self.access_token = self.refresh_token = ""
-        self.access_expires_at = 0.0
-
-    def take_tokens(self, body: dict[str, Any]) -> None:
-        self.access_token = str(body["access_token"])
-        self.refresh_token = str(body["refresh_token"])
-        self.access_expires_at = time.time() + float(body.get("expires_in") or 60)
-
-    def describe(self) -> str:
-        if self.api_key:
-            return f"Using the API key `{self.api_key[:11]}…`."
-        if self.refresh_token:
-            return f"Signed in as **{self.email}**."
-        if server_key_allowed() and env_server_key():
-            return "Not signed in: the console's own CAIRN_API_KEY is used (loopback only)."
-        return "Not signed in."
-
-
-Auth = Credentials | str | None
-
-
 def env_base_url() -> str:
     return os.environ.get("API_BASE_URL", DEFAULT_BASE_URL).rstrip("/")
-
-
-def env_server_key() -> str:
-    return os.environ.get("CAIRN_API_KEY", "").strip()
-
-
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("1", "true", "yes", "on")
-
-
-def listens_on_loopback() -> bool:
-    """The console's own listening address (GRADIO_SERVER_NAME, default 127.0.0.1)."""
-    return os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1").strip().lower() in LOOPBACK_NAMES
-
-
-def server_key_allowed() -> bool:
-    """CAIRN_API_KEY acts for visitors who did not sign in only when the console listens on
-    loopback AND CONSOLE_USE_SERVER_KEY=true: otherwise anyone who can reach the console
-    would act as that key's owner."""
-    return listens_on_loopback() and _truthy(os.environ.get("CONSOLE_USE_SERVER_KEY"))
-
-
-def env_api_key() -> str:
-    """The server-side key, when it may be used (see server_key_allowed); else ""."""
-    return env_server_key() if server_key_allowed() else ""
 
 
 def _format_details(details: Any) -> str:
@@ -218,7 +167,23 @@ class ApiClient:
             creds.take_tokens(body)
 
     def has_credentials(self) -> bool:
-        return self.credentials.signed_in or bool(env_api_key())
+        """Someone to act for: a sign-in, a pasted key, the (allowed) server key, or an API
+        in single-user mode (AUTH_ENABLED=false), where no credential is needed at all."""
+        return self.credentials.signed_in or bool(env_api_key()) or self.api_auth_disabled()
+
+    def api_auth_disabled(self) -> bool:
+        """GET /api/health says {"auth": "disabled"} (cached for AUTH_MODE_TTL_S)."""
+        now = time.monotonic()
+        cached = _auth_mode.get(self.base_url)
+        if cached is not None and now - cached[0] < AUTH_MODE_TTL_S:
+            return cached[1]
+        try:
+            body = self._send("GET", "/api/health", None, False).json()
+            disabled = isinstance(body, dict) and body.get("auth") == "disabled"
+        except (ConsoleError, ValueError):
+            return False
+        _auth_mode[self.base_url] = (now, disabled)
+        return disabled
 
     def _bearer(self) -> str:
         creds = self.credentials
@@ -231,12 +196,15 @@ class ApiClient:
         server_key = env_api_key()
         if server_key:
             return server_key
+        if self.api_auth_disabled():
+            return ""
         raise ConsoleError(SIGN_IN_FIRST, status=401, code="not_signed_in")
 
     def _headers(self, authenticated: bool = True) -> dict[str, str]:
         headers = {"Accept": "application/json"}
-        if authenticated:
-            headers["Authorization"] = f"Bearer {self._bearer()}"
+        bearer = self._bearer() if authenticated else ""
+        if bearer:
+            headers["Authorization"] = f"Bearer {bearer}"
         return headers
 
     def _request(
