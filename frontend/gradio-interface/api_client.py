@@ -219,8 +219,10 @@ class ApiClient:
     ) -> httpx.Response:
         resp = self._send(method, path, timeout, authenticated, **kwargs)
         creds = self.credentials
+        # (Not for uploads: their file handles were read by the first attempt.)
         if (resp.status_code == 401 and authenticated and not creds.api_key
-                and creds.refresh_token and _error_code(resp) == "token_expired"):
+                and creds.refresh_token and "files" not in kwargs
+                and _error_code(resp) == "token_expired"):
             self._refresh(creds.refresh_token)  # the clock said fresh, the API said expired
             resp = self._send(method, path, timeout, authenticated, **kwargs)
         if resp.is_success or resp.status_code in ok:
