@@ -117,7 +117,6 @@ class Settings(BaseSettings):
     rate_limit_enabled: bool = True
     rate_limit_upload: str = "60/minute"
     rate_limit_search: str = "120/minute"
-    rate_limit_chat: str = "30/minute"
     rate_limit_login: str = "20/minute"
 
     # --- request guard and secrets (issue 7: items 1 and 2) -------------------------------
