@@ -6,7 +6,7 @@ Existing shares get an id and their user's email. Downgrading drops pending invi
 (shares without a user): below this revision a share must name a user.
 
 Revision ID: 0004
-Revises: 0003 (the lead re-points it to 0003 when merging)
+Revises: 0003
 Create Date: 2026-12-01
 """
 

@@ -24,7 +24,6 @@ from app.auth.schemas import (
     UserPatch,
 )
 from app.core.db import get_db
-from app.core.errors import NotFound
 
 DB = Annotated[Session, Depends(get_db)]
 
@@ -61,10 +60,7 @@ def logout(db: DB, principal: CurrentPrincipal, body: RefreshIn) -> Response:
 
 @users_router.get("/me", response_model=UserOut)
 def me(db: DB, principal: CurrentPrincipal) -> User:
-    user = db.get(User, principal.user_id)
-    if user is None:
-        raise NotFound("No such user.")
-    return user
+    return service.me(db, principal.user_id)
 
 
 @users_router.get("", response_model=list[UserOut])

@@ -118,6 +118,14 @@ def create_user(session: Session, email: str, password: str, role: str = Role.me
     return user
 
 
+def me(session: Session, user_id: uuid.UUID) -> User:
+    """The caller's own account (the built-in local admin included)."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    return user
+
+
 def list_users(session: Session) -> list[User]:
     return users.list_users(session)
 
