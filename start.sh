@@ -73,14 +73,14 @@ alive() {
 # SIGTERM `pid` and wait up to `timeout` seconds for it to exit (supervisord stops its
 # programs in order on SIGTERM: console, API, worker, databases last).
 stop_and_wait() {
-  local pid="$1" timeout="${2:-120}" i=0
-  alive "$pid" || return 0
+  local pid="$1" timeout="${2:-120}" pattern="${3:-}" i=0
+  alive "$pid" "$pattern" || return 0
   kill -TERM "$pid" 2>/dev/null || true
-  while alive "$pid" && [ "$i" -lt $((timeout * 5)) ]; do
+  while alive "$pid" "$pattern" && [ "$i" -lt $((timeout * 5)) ]; do
     sleep 0.2
     i=$((i + 1))
   done
-  ! alive "$pid"
+  ! alive "$pid" "$pattern"
 }
 
 # --- ./start.sh --docker ------------------------------------------------------------------------
@@ -101,14 +101,15 @@ if [ "$MODE" = stop ]; then
   if alive "$pid" "start.sh"; then
     found=1
     say "stopping the instance run by start.sh (pid $pid)"
-    stop_and_wait "$pid" 180 || die "start.sh (pid $pid) is still running after 180s"
+    stop_and_wait "$pid" 180 start.sh || die "start.sh (pid $pid) is still running after 180s"
   fi
   # start.sh itself may be gone (killed): stop its supervisord directly.
   pid="$(pid_of "$SUP_PIDFILE")"
   if alive "$pid" "supervisord"; then
     found=1
     say "stopping supervisord (pid $pid) and its programs"
-    stop_and_wait "$pid" 180 || die "supervisord (pid $pid) is still running after 180s"
+    stop_and_wait "$pid" 180 supervisord ||
+      die "supervisord (pid $pid) is still running after 180s"
   fi
   rm -f "$RUN_DIR/start.pid" "$SUP_PIDFILE" "$SERVICES_ENV"
   [ "$found" = 1 ] || say "Cairn was not running"
@@ -234,7 +235,8 @@ cleanup() {
   trap - ERR
   echo
   say "stopping..."
-  if [ -n "$SUP_PID" ] && ! stop_and_wait "$SUP_PID" 180; then
+  # (with a pattern: a child that exited but was not reaped yet still answers kill -0)
+  if [ -n "$SUP_PID" ] && ! stop_and_wait "$SUP_PID" 180 supervisord; then
     warn "supervisord (pid $SUP_PID) did not stop in 180s; killing it"
     kill -KILL "$SUP_PID" 2>/dev/null || true
   fi
@@ -361,7 +363,7 @@ cat <<EOF
 EOF
 
 # supervisord watches the programs; this script waits for it (or for Ctrl-C / --stop).
-while alive "$SUP_PID"; do
+while alive "$SUP_PID" supervisord; do
   sleep 2 &
   wait $! 2>/dev/null || true
 done
