@@ -12,7 +12,7 @@ COLLECTION ?= examples
 RUNENV := set -a; for f in .env data/run/services.env data/run/credentials.env; do \
 	  [ -f "$$f" ] && . "./$$f"; done; set +a;
 
-.PHONY: help start start-docker stop test logs migrate seed clean eval bench lint dev-deps
+.PHONY: help start start-docker stop status test logs migrate seed clean eval bench lint dev-deps
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -25,6 +25,10 @@ start-docker: ## run the production stack: docker compose up --build
 
 stop: ## stop an instance started by ./start.sh
 	./start.sh --stop
+
+status: ## the processes of a running ./start.sh (supervisorctl status)
+	@test -f data/run/supervisord.conf || { echo "not started yet: make start"; exit 1; }
+	$(VENV)/bin/supervisorctl -c data/run/supervisord.conf status
 
 test: ## run the test suite (./run_tests.sh)
 	./run_tests.sh

@@ -198,11 +198,11 @@ def test_a_long_data_dir_moves_the_socket_under_the_temp_dir(tmp_path: Path) -> 
     assert f"file={stack.socket}" in supervisor_config(stack)
 
 
-def _envexec(*args: str, wait_s: str = "5") -> subprocess.CompletedProcess[str]:
+def _envexec(*args: str) -> subprocess.CompletedProcess[str]:
     argv = cmd.envexec_argv([sys.executable, "-c", "import os; print(os.environ.get('X'))"])
     head, tail = argv[:2], argv[2:]
-    return subprocess.run([*head, *args, *tail], env={**os.environ, "ENVEXEC_WAIT_S": wait_s},
-                          capture_output=True, text=True, timeout=30, check=False)  # fmt: skip
+    return subprocess.run([*head, *args, *tail], capture_output=True, text=True, timeout=30,
+                          check=False)  # fmt: skip
 
 
 def test_envexec_loads_the_file_it_waits_for(tmp_path: Path) -> None:
@@ -213,7 +213,7 @@ def test_envexec_loads_the_file_it_waits_for(tmp_path: Path) -> None:
 
 
 def test_envexec_gives_up_when_the_file_never_appears(tmp_path: Path) -> None:
-    done = _envexec("--wait-for", str(tmp_path / "never.env"), wait_s="0.5")
+    done = _envexec("--wait-for", str(tmp_path / "never.env"), "--timeout", "0.5")
     assert done.returncode == 1
     assert "did not appear" in done.stderr
 

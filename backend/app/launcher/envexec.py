@@ -1,10 +1,10 @@
-"""`python -m app.launcher.envexec [--wait-for FILE] [--optional FILE]... -- COMMAND...`
+"""`python app/launcher/envexec.py [--wait-for FILE [--timeout S]] [--optional FILE]... -- CMD...`
 
 supervisord fixes a program's environment when supervisord starts, but some values exist only
 later: the URLs of the embedded databases (written by `cairn services`) and the console's API
 key (written by ./start.sh once the API is up). This loads those KEY=value files over the
 environment, then replaces itself with COMMAND (same pid, so supervisord's signals reach it).
---wait-for waits (up to ENVEXEC_WAIT_S, default 120 s) for a file that must exist; --optional
+--wait-for waits (up to --timeout seconds, default 120) for a file that must exist; --optional
 files are read if present. Standard library only.
 """
 
@@ -32,6 +32,7 @@ def read_env_file(path: Path) -> dict[str, str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="envexec")
     parser.add_argument("--wait-for", type=Path)
+    parser.add_argument("--timeout", type=float, default=120.0)
     parser.add_argument("--optional", type=Path, action="append", default=[])
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
@@ -39,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     if not command:
         parser.error("no command given")
     if args.wait_for is not None:
-        deadline = time.monotonic() + float(os.environ.get("ENVEXEC_WAIT_S", "120"))
+        deadline = time.monotonic() + args.timeout
         while not args.wait_for.exists():
             if time.monotonic() > deadline:
                 print(f"envexec: {args.wait_for} did not appear", file=sys.stderr)
