@@ -188,6 +188,12 @@ def test_supervisor_config_supervises_every_program_as_a_group(tmp_path: Path) -
     assert "--port 8123" in conf["program:api"]["command"]
 
 
+def test_the_console_gets_the_server_key_only_on_loopback(tmp_path: Path) -> None:
+    stack = LocalStack(tmp_path, console_host="0.0.0.0", console_dir=tmp_path / "c")
+    env = _conf(stack)["program:console"]["environment"]
+    assert 'CONSOLE_USE_SERVER_KEY="false"' in env
+
+
 def test_supervisor_config_without_a_console_has_no_console_program(tmp_path: Path) -> None:
     assert "program:console" not in _conf(LocalStack(tmp_path)).sections()
 

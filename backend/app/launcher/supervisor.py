@@ -21,6 +21,7 @@ from pathlib import Path
 from app.launcher import argv as cmd
 from app.launcher.procs import BACKEND
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 SOCKET_MAX = 100  # unix socket paths are limited to ~107 bytes
 
 
@@ -155,8 +156,8 @@ serverurl=unix://{sock}
             "GRADIO_SERVER_PORT": str(stack.console_port),
             "GRADIO_SERVER_NAME": stack.console_host,
             # the console may act with the server-side key (CAIRN_API_KEY from credentials.env)
-            # because it listens on loopback for the person who ran ./start.sh
-            "CONSOLE_USE_SERVER_KEY": "true",
+            # only while it listens on loopback, for the person who ran ./start.sh
+            "CONSOLE_USE_SERVER_KEY": "true" if stack.console_host in LOOPBACK else "false",
         }
         programs.append(
             _program("console", console, stack, priority=400, autostart=False,
