@@ -226,3 +226,19 @@ def test_killed_worker_and_api_come_back_and_stop_leaves_nothing(run: Run) -> No
     _until("every process of the run gone", lambda: all(map(_gone, run.seen)), 30, run)
     assert run.processes() == []
     assert not (run.data_dir / "run" / "start.pid").exists()
+
+
+def test_stop_ends_everything_even_when_start_sh_itself_was_killed(run: Run) -> None:
+    """start.sh SIGKILLed (no trap runs): supervisord and its programs live on, and
+    `./start.sh --stop` finds them through data/run/supervisord.pid."""
+    _wait_ready(run)
+    before = run.processes()
+    os.kill(run.proc.pid, signal.SIGKILL)
+    run.proc.wait(timeout=10)
+    assert httpx.get(f"{run.api}/api/health", timeout=5).status_code == 200
+    stop = subprocess.run(["bash", str(REPO / "start.sh"), "--stop"], env=run.env,
+                          capture_output=True, text=True, timeout=200, check=False)  # fmt: skip
+    assert stop.returncode == 0, stop.stdout + stop.stderr + run.report()
+    assert "stopping supervisord" in stop.stdout
+    _until("every process of the run gone", lambda: all(_gone(p.pid) for p in before), 30, run)
+    assert run.processes() == []
