@@ -48,8 +48,9 @@ seed: ## upload the sample documents in examples/ to a running instance
 	@echo
 
 clean: ## delete everything in data/ (asks first; FORCE=1 does not)
-	@if [ -f data/run/start.pid ] && kill -0 "$$(cat data/run/start.pid)" 2>/dev/null; then \
-	  echo "Cairn is running: make stop first"; exit 1; fi
+	@for f in data/run/start.pid data/run/supervisord.pid; do \
+	  if [ -f "$$f" ] && kill -0 "$$(cat "$$f")" 2>/dev/null; then \
+	    echo "Cairn is running: make stop first"; exit 1; fi; done
 	@if [ "$(FORCE)" != 1 ]; then \
 	  read -r -p "Delete the database, objects, models and logs in data/? [y/N] " answer; \
 	  case "$$answer" in y|Y|yes) ;; *) echo "kept"; exit 1 ;; esac; fi
