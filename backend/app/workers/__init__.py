@@ -85,7 +85,12 @@ def die_with_parent() -> bool:
 
 @worker_process_init.connect
 def _init_worker_process(**_: object) -> None:
-    die_with_parent()
+    from billiard.process import current_process
+
+    # prefork: a pool child. (The solo pool sends this signal in the worker process itself,
+    # which may be a test run or `cairn eval`: that one is left alone.)
+    if current_process().name != "MainProcess":
+        die_with_parent()
     configure_logging()
 
 
