@@ -23,7 +23,7 @@ say() { printf '\033[1m[cairn]\033[0m %s\n' "$*"; }
 warn() { printf '\033[1;33m[cairn]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[cairn]\033[0m %s\n' "$*" >&2; exit 1; }
 
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; }
 
 MODE=run
 case "${1:-}" in
