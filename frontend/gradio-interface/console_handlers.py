@@ -280,6 +280,8 @@ def health(base_url: str, auth: Auth) -> tuple[Rows, str]:
     rows = render.health_rows(body)
     if body.get("status") == "ready":
         return rows, f"Ready: all {len(rows)} checks ok ({base_url})."
+    if body.get("status") == "degraded":
+        return rows, f"**Degraded:** {body.get('message', 'a check did not answer')}"
     err = body.get("error")
     reason = err.get("message") if isinstance(err, dict) else body.get("status", "not ready")
     return rows, f"**Not ready:** {reason}"
