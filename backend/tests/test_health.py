@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-import app.health.router as health
+import app.health.service as health
 from app.core.config import get_settings
 from app.core.embedded import free_port
 from app.storage.s3 import S3ObjectStore
