@@ -12,7 +12,7 @@ COLLECTION ?= examples
 RUNENV := set -a; for f in .env data/run/services.env data/run/credentials.env; do \
 	  [ -f "$$f" ] && . "./$$f"; done; set +a;
 
-.PHONY: help start start-docker stop test logs migrate seed clean eval bench lint dev-deps
+.PHONY: help start start-docker up stop status test logs migrate seed clean eval bench lint dev-deps
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -23,8 +23,16 @@ start: ## install if needed and run everything (Ctrl-C stops)
 start-docker: ## run the production stack: docker compose up --build
 	./start.sh --docker
 
+up: ## production stack: generate missing secrets into .env, then docker compose up --build -d
+	python3 scripts/docker_secrets.py --env-file .env
+	docker compose up --build -d
+
 stop: ## stop an instance started by ./start.sh
 	./start.sh --stop
+
+status: ## the processes of a running ./start.sh (supervisorctl status)
+	@test -f data/run/supervisord.conf || { echo "not started yet: make start"; exit 1; }
+	$(VENV)/bin/supervisorctl -c data/run/supervisord.conf status
 
 test: ## run the test suite (./run_tests.sh)
 	./run_tests.sh
@@ -44,8 +52,9 @@ seed: ## upload the sample documents in examples/ to a running instance
 	@echo
 
 clean: ## delete everything in data/ (asks first; FORCE=1 does not)
-	@if [ -f data/run/start.pid ] && kill -0 "$$(cat data/run/start.pid)" 2>/dev/null; then \
-	  echo "Cairn is running: make stop first"; exit 1; fi
+	@for f in data/run/start.pid data/run/supervisord.pid; do \
+	  if [ -f "$$f" ] && kill -0 "$$(cat "$$f")" 2>/dev/null; then \
+	    echo "Cairn is running: make stop first"; exit 1; fi; done
 	@if [ "$(FORCE)" != 1 ]; then \
 	  read -r -p "Delete the database, objects, models and logs in data/? [y/N] " answer; \
 	  case "$$answer" in y|Y|yes) ;; *) echo "kept"; exit 1 ;; esac; fi

@@ -2,12 +2,14 @@
 # Cairn: one command to run the whole platform on this machine, no Docker needed.
 #
 #   ./start.sh            install (first run only), start everything, stop on Ctrl-C
-#   ./start.sh --stop     stop an instance started elsewhere (uses the pid files in data/run)
+#   ./start.sh --stop     stop an instance started elsewhere (through data/run/supervisord.pid)
 #   ./start.sh --docker   run the production stack instead: docker compose up --build
 #
-# What runs: embedded Postgres 16 + pgvector (data/postgres) and Redis (data/redis) through
-# `python -m app.cli services`, the API (uvicorn), one Celery worker with beat embedded, and
-# the Gradio console. Logs go to data/logs/*.log. Works with the bash 3.2 that macOS ships.
+# What runs, under supervisord (pip package `supervisor`; config data/run/supervisord.conf,
+# written by `cairn supervisor-config`): embedded Postgres 16 + pgvector (data/postgres) and
+# Redis (data/redis) through `python -m app.cli services`, the API (uvicorn), one Celery worker
+# with beat embedded, and the Gradio console. A program that dies is restarted (with a growing
+# pause); the others keep running. Logs go to data/logs/*.log. Works with macOS's bash 3.2.
 # Overrides (environment or .env): PYTHON, API_HOST, API_PORT, CONSOLE_PORT, REDIS_PORT,
 # DATA_DIR, TORCH_SPEC, TORCH_INDEX_URL, READY_TIMEOUT, SKIP_INSTALL=1.
 set -euo pipefail
@@ -21,7 +23,7 @@ say() { printf '\033[1m[cairn]\033[0m %s\n' "$*"; }
 warn() { printf '\033[1;33m[cairn]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[cairn]\033[0m %s\n' "$*" >&2; exit 1; }
 
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; }
 
 MODE=run
 case "${1:-}" in
@@ -57,10 +59,10 @@ TORCH_SPEC="${TORCH_SPEC:-torch==2.13.0}"
 SERVICES_ENV="$RUN_DIR/services.env"
 export DATA_DIR
 
-# The order in which the processes are stopped: consumers first, the databases last.
-PROCS="console api worker services"
+CONF="$RUN_DIR/supervisord.conf"
+SUP_PIDFILE="$RUN_DIR/supervisord.pid"
 
-pid_of() { cat "$RUN_DIR/$1.pid" 2>/dev/null || true; }
+pid_of() { cat "$1" 2>/dev/null || true; }
 # Is `pid` alive and still the process we started (its command line contains `pattern`)?
 alive() {
   [ -n "$1" ] && kill -0 "$1" 2>/dev/null || return 1
@@ -68,31 +70,25 @@ alive() {
   ps -p "$1" -o command= 2>/dev/null | grep -q -- "$2"
 }
 
-pattern_of() {
-  case "$1" in services) echo "app.cli services" ;; api) echo uvicorn ;; worker) echo celery ;;
-    console) echo app.py ;; *) echo start.sh ;; esac
-}
-
-# Send SIGTERM, wait up to `timeout` seconds, then SIGKILL the process group.
-stop_pid() {
-  local name="$1" pid="$2" timeout="${3:-30}" i=0
-  alive "$pid" || return 0
+# SIGTERM `pid` and wait up to `timeout` seconds for it to exit (supervisord stops its
+# programs in order on SIGTERM: console, API, worker, databases last).
+stop_and_wait() {
+  local pid="$1" timeout="${2:-120}" pattern="${3:-}" i=0
+  alive "$pid" "$pattern" || return 0
   kill -TERM "$pid" 2>/dev/null || true
-  while alive "$pid" && [ "$i" -lt $((timeout * 5)) ]; do
+  while alive "$pid" "$pattern" && [ "$i" -lt $((timeout * 5)) ]; do
     sleep 0.2
     i=$((i + 1))
   done
-  if alive "$pid"; then
-    warn "$name (pid $pid) did not stop in ${timeout}s; killing it"
-    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-  fi
-  # A prefork/beat child may outlive its parent for a moment: end the rest of the group.
-  kill -TERM -- "-$pid" 2>/dev/null || true
+  ! alive "$pid" "$pattern"
 }
 
 # --- ./start.sh --docker ------------------------------------------------------------------------
 if [ "$MODE" = docker ]; then
   cd "$ROOT"
+  # docker-compose.yml has no default secrets: generate the missing ones into .env (mode 600).
+  "${PYTHON:-python3}" "$ROOT/scripts/docker_secrets.py" --env-file "$ROOT/.env" \
+    || die "could not prepare the secrets in .env (see above)"
   if docker compose version >/dev/null 2>&1; then
     exec docker compose up --build
   elif command -v docker-compose >/dev/null 2>&1; then
@@ -103,26 +99,22 @@ fi
 
 # --- ./start.sh --stop ------------------------------------------------------------------------------
 if [ "$MODE" = stop ]; then
-  pid="$(pid_of start)"
   found=0
+  pid="$(pid_of "$RUN_DIR/start.pid")"
   if alive "$pid" "start.sh"; then
     found=1
     say "stopping the instance run by start.sh (pid $pid)"
-    kill -TERM "$pid"
-    i=0
-    while alive "$pid" && [ "$i" -lt 600 ]; do sleep 0.2; i=$((i + 1)); done
-    alive "$pid" && die "start.sh (pid $pid) is still running after 120s"
+    stop_and_wait "$pid" 180 start.sh || die "start.sh (pid $pid) is still running after 180s"
   fi
-  for name in $PROCS; do
-    pid="$(pid_of "$name")"
-    if alive "$pid" "$(pattern_of "$name")"; then
-      found=1
-      say "stopping $name (pid $pid)"
-      stop_pid "$name" "$pid" 60
-    fi
-    rm -f "$RUN_DIR/$name.pid"
-  done
-  rm -f "$RUN_DIR/start.pid" "$SERVICES_ENV"
+  # start.sh itself may be gone (killed): stop its supervisord directly.
+  pid="$(pid_of "$SUP_PIDFILE")"
+  if alive "$pid" "supervisord"; then
+    found=1
+    say "stopping supervisord (pid $pid) and its programs"
+    stop_and_wait "$pid" 180 supervisord ||
+      die "supervisord (pid $pid) is still running after 180s"
+  fi
+  rm -f "$RUN_DIR/start.pid" "$SUP_PIDFILE" "$SERVICES_ENV"
   [ "$found" = 1 ] || say "Cairn was not running"
   say "stopped"
   exit 0
@@ -183,17 +175,15 @@ fi
 
 # --- start everything -------------------------------------------------------------------------------
 mkdir -p "$RUN_DIR" "$LOG_DIR"
+"$PY" -c 'import supervisor' 2>/dev/null ||
+  die "supervisor is not installed in $VENV (run ./start.sh without SKIP_INSTALL=1)"
 
-if alive "$(pid_of start)" "start.sh"; then
-  die "Cairn is already running (start.sh pid $(pid_of start)); stop it with ./start.sh --stop"
+if alive "$(pid_of "$RUN_DIR/start.pid")" "start.sh"; then
+  die "Cairn is already running (start.sh pid $(pid_of "$RUN_DIR/start.pid")); stop it with ./start.sh --stop"
 fi
-for name in $PROCS; do
-  pid="$(pid_of "$name")"
-  if alive "$pid" "$(pattern_of "$name")"; then
-    die "a $name process from an earlier run is still alive (pid $pid); run ./start.sh --stop"
-  fi
-  rm -f "$RUN_DIR/$name.pid"
-done
+if alive "$(pid_of "$SUP_PIDFILE")" "supervisord"; then
+  die "the supervisord of an earlier run is still alive (pid $(pid_of "$SUP_PIDFILE")); run ./start.sh --stop"
+fi
 
 for spec in "API_PORT:$API_HOST:$API_PORT" "REDIS_PORT:127.0.0.1:$REDIS_PORT" \
   "CONSOLE_PORT:127.0.0.1:$CONSOLE_PORT"; do
@@ -221,29 +211,39 @@ if [ "$AUTH_ON" = 1 ]; then
   fi
 fi
 
-echo $$ > "$RUN_DIR/start.pid"
-rm -f "$SERVICES_ENV"
+HAVE_CONSOLE=0
+[ -f "$CONSOLE_DIR/app.py" ] && [ -f "$CONSOLE_DIR/requirements.txt" ] && HAVE_CONSOLE=1
+console_args=""
+[ "$HAVE_CONSOLE" = 1 ] && console_args="--console-dir $CONSOLE_DIR"
+# The programs' command lines come from the backend (app/launcher), defined once.
+# shellcheck disable=SC2086
+(cd "$BACKEND" && "$PY" -m app.cli supervisor-config --data-dir "$DATA_DIR" \
+  --api-host "$API_HOST" --api-port "$API_PORT" --redis-port "$REDIS_PORT" \
+  --console-port "$CONSOLE_PORT" --console-host "${GRADIO_SERVER_NAME:-127.0.0.1}" \
+  $console_args --output "$CONF") || die "could not write $CONF"
 
-# Each child runs in its own process group (job control on), so Ctrl-C reaches only this
-# script, which then stops the children in order: console, API, worker, databases last.
-set -m
+echo $$ > "$RUN_DIR/start.pid"
+rm -f "$SERVICES_ENV" "$SUP_PIDFILE"
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False
+
+SUP_PID=""
 STOPPING=0
+ctl() { "$VENV/bin/supervisorctl" -c "$CONF" "$@"; }
 
 cleanup() {
   local code="${1:-0}"
   [ "$STOPPING" = 1 ] && return
   STOPPING=1
   trap '' INT TERM
+  trap - ERR
   echo
   say "stopping..."
-  for name in $PROCS; do
-    pid="$(pid_of "$name")"
-    if [ -n "$pid" ]; then
-      stop_pid "$name" "$pid" 60
-      wait "$pid" 2>/dev/null || true
-    fi
-    rm -f "$RUN_DIR/$name.pid"
-  done
+  # (with a pattern: a child that exited but was not reaped yet still answers kill -0)
+  if [ -n "$SUP_PID" ] && ! stop_and_wait "$SUP_PID" 180 supervisord; then
+    warn "supervisord (pid $SUP_PID) did not stop in 180s; killing it"
+    kill -KILL "$SUP_PID" 2>/dev/null || true
+  fi
+  if [ -n "$SUP_PID" ]; then wait "$SUP_PID" 2>/dev/null || true; fi
   rm -f "$RUN_DIR/start.pid" "$SERVICES_ENV"
   say "stopped"
   exit "$code"
@@ -252,42 +252,23 @@ trap 'cleanup 130' INT
 trap 'cleanup 143' TERM
 trap 'cleanup 1' ERR
 
-# start NAME LOGFILE COMMAND...: run COMMAND in the background, record its pid.
-launch() {
-  local name="$1"
-  shift
-  printf '\n===== %s: %s =====\n' "$(date '+%Y-%m-%d %H:%M:%S')" "$name" >> "$LOG_DIR/$name.log"
-  "$@" >> "$LOG_DIR/$name.log" 2>&1 < /dev/null &
-  echo $! > "$RUN_DIR/$name.pid"
-  disown $!  # watched through its pid file; no job-control chatter from bash
-}
-
 failed() {
   warn "$1; the last lines of $LOG_DIR/$2.log:"
   tail -n 40 "$LOG_DIR/$2.log" >&2 || true
   cleanup 1
 }
 
-# A process died. The console is optional: say so and go on without it. Anything else is fatal.
-exited() {
-  if [ "$1" = console ]; then
-    warn "the console exited ($2); the platform goes on without it. Its log:"
-    tail -n 20 "$LOG_DIR/console.log" >&2 || true
-    rm -f "$RUN_DIR/console.pid"
-    CONSOLE=0
-    CONSOLE_FAILED=1
-  else
-    failed "$1 exited $2" "$1"
-  fi
-}
+# state NAME: the supervisor state of a program (RUNNING, STARTING, BACKOFF, FATAL, ...).
+state() { ctl status "$1" 2>/dev/null | awk '{print $2}' || true; }
 
 t_start=$(date +%s)
-say "starting Postgres + Redis (data in $DATA_DIR)"
-launch services "$PY" -m app.cli services --data-dir "$DATA_DIR" --redis-port "$REDIS_PORT" \
-  --env-file "$SERVICES_ENV"
+say "starting supervisord, then Postgres + Redis (data in $DATA_DIR)"
+"$VENV/bin/supervisord" -c "$CONF" < /dev/null &
+SUP_PID=$!
 i=0
 while [ ! -s "$SERVICES_ENV" ]; do
-  alive "$(pid_of services)" || failed "the embedded databases did not start" services
+  alive "$SUP_PID" || failed "supervisord exited" supervisord
+  [ "$(state services)" = FATAL ] && failed "the embedded databases did not start" services
   [ "$i" -ge 600 ] && failed "the embedded databases did not start in 120s" services
   sleep 0.2
   i=$((i + 1))
@@ -297,34 +278,24 @@ set -a
 . "$SERVICES_ENV"
 set +a
 
-export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False
 cd "$BACKEND"
 say "applying database migrations"
 "$PY" -m app.cli migrate >> "$LOG_DIR/migrate.log" 2>&1 || failed "migrations failed" migrate
 say "preparing the embedding model"
 "$PY" -m app.cli export-model >> "$LOG_DIR/migrate.log" 2>&1 || failed "model export failed" migrate
-
-say "starting the API on http://$API_HOST:$API_PORT"
-launch api "$VENV/bin/uvicorn" app.main:app --host "$API_HOST" --port "$API_PORT"
-say "starting the worker (Celery, with beat)"
-launch worker "$VENV/bin/celery" -A app.workers worker -B -Q ingest,maintenance -c 1 -l info \
-  -s "$RUN_DIR/celerybeat-schedule"
 cd "$ROOT"
 
-HAVE_CONSOLE=0
-[ -f "$CONSOLE_DIR/app.py" ] && [ -f "$CONSOLE_DIR/requirements.txt" ] && HAVE_CONSOLE=1
+say "starting the API on http://$API_HOST:$API_PORT and the worker (Celery, with beat)"
+ctl start api worker > /dev/null || true  # a program that cannot start is reported below
+
+# The console: with the key of an earlier run (or no auth) it starts alongside the API.
 CONSOLE=0
-CONSOLE_FAILED=0
 CONSOLE_KEY="${CAIRN_API_KEY:-}"
 start_console() {
   say "starting the console on http://127.0.0.1:$CONSOLE_PORT"
-  API_BASE_URL="http://127.0.0.1:$API_PORT" GRADIO_SERVER_PORT="$CONSOLE_PORT" \
-    GRADIO_SERVER_NAME="${GRADIO_SERVER_NAME:-127.0.0.1}" CAIRN_API_KEY="${CAIRN_API_KEY:-}" \
-    launch console "$PY" "$CONSOLE_DIR/app.py"
+  ctl start console > /dev/null || true
   CONSOLE=1
-  CONSOLE_KEY="${CAIRN_API_KEY:-}"
 }
-# With the key of an earlier run (or no auth), the console starts alongside the API.
 if [ "$HAVE_CONSOLE" = 1 ] && { [ "$AUTH_ON" = 0 ] || [ -n "$CONSOLE_KEY" ]; }; then
   start_console
 fi
@@ -335,11 +306,10 @@ READY_URL="http://127.0.0.1:$API_PORT/api/health/ready"
 http_ok() { "$PY" "$SETUP" wait-ready "$1" 1; }
 i=0
 until http_ok "$READY_URL"; do
-  for name in $PROCS; do
-    pid="$(pid_of "$name")"
-    [ -z "$pid" ] || alive "$pid" || exited "$name" "during start-up"
+  for name in api worker; do
+    [ "$(state "$name")" != FATAL ] || failed "the $name could not start" "$name"
   done
-  [ "$i" -ge "$READY_TIMEOUT" ] && failed "the API was not ready after ${READY_TIMEOUT}s" api
+  [ "$i" -lt "$READY_TIMEOUT" ] || failed "the API was not ready after ${READY_TIMEOUT}s" api
   i=$((i + 1))
 done
 # An API key for the console (and for curl), made once with the admin's password.
@@ -355,16 +325,20 @@ if [ "$AUTH_ON" = 1 ]; then
 fi
 
 if [ "$HAVE_CONSOLE" = 1 ]; then
-  # A console started with a key that is no longer valid restarts with the new one.
+  # A console started with a key that is no longer valid restarts with the new one (it reads
+  # CAIRN_API_KEY from credentials.env when it starts).
   if [ "$CONSOLE" = 1 ] && [ "${CAIRN_API_KEY:-}" != "$CONSOLE_KEY" ]; then
-    stop_pid console "$(pid_of console)" 20
-    rm -f "$RUN_DIR/console.pid"
-    CONSOLE=0
+    ctl restart console > /dev/null || true
   fi
-  [ "$CONSOLE" = 1 ] || [ "$CONSOLE_FAILED" = 1 ] || start_console
+  [ "$CONSOLE" = 1 ] || start_console
   i=0
-  until [ "$CONSOLE" = 0 ] || http_ok "http://127.0.0.1:$CONSOLE_PORT/" || [ "$i" -ge 120 ]; do
-    alive "$(pid_of console)" || exited console "during start-up"
+  until http_ok "http://127.0.0.1:$CONSOLE_PORT/" || [ "$i" -ge 120 ]; do
+    if [ "$(state console)" = FATAL ]; then
+      warn "the console could not start; the platform goes on without it. Its log:"
+      tail -n 20 "$LOG_DIR/console.log" >&2 || true
+      CONSOLE=0
+      break
+    fi
     i=$((i + 1))
   done
 else
@@ -380,21 +354,23 @@ EOF
 [ "$CONSOLE" = 1 ] && echo "    Console      http://127.0.0.1:$CONSOLE_PORT"
 cat <<EOF
     Data         $DATA_DIR   (logs: $LOG_DIR)
+    Processes    $VENV/bin/supervisorctl -c $CONF status
 EOF
 if [ "$AUTH_ON" = 1 ] && [ -s "$CREDENTIALS" ]; then
   echo "    Sign-in      ${ADMIN_EMAIL:-} (ADMIN_PASSWORD and CAIRN_API_KEY: $CREDENTIALS)"
 fi
 cat <<EOF
+  supervisord restarts a process that exits; the others keep running.
   Stop with Ctrl-C here, or ./start.sh --stop (make stop) from another terminal.
 
 EOF
 
-# Watch the children; if one dies, say so and stop the rest.
-while true; do
-  for name in $PROCS; do
-    pid="$(pid_of "$name")"
-    [ -z "$pid" ] || alive "$pid" || exited "$name" "unexpectedly"
-  done
+# supervisord watches the programs; this script waits for it (or for Ctrl-C / --stop).
+while alive "$SUP_PID" supervisord; do
   sleep 2 &
   wait $! 2>/dev/null || true
 done
+warn "supervisord exited; the last lines of $LOG_DIR/supervisord.log:"
+tail -n 20 "$LOG_DIR/supervisord.log" >&2 || true
+SUP_PID=""
+cleanup 1

@@ -5,64 +5,50 @@ moments; then counts lost, duplicated and stuck documents.
     python bench/chaos_test.py                      # 1000 uploads, 120 s of kills
     python bench/chaos_test.py --uploads 300 --chaos 60 --seed 3
 
-Starts its own platform (bench/platform_runner.py) on 127.0.0.1 with a 30 s visibility
-timeout so that a killed worker's task comes back quickly. Exit code 1 unless lost,
+Starts its own platform (bench/platform_runner.py, on app/launcher) on 127.0.0.1 with a 30 s
+visibility timeout so that a killed worker's task comes back quickly. Exit code 1 unless lost,
 duplicated and stuck are all 0. Writes a JSON report (default bench/results/chaos.json).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import signal
-import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
 
-import psutil
+from platform_runner import Platform  # bench/ is on sys.path: this script's directory
+
+from app.launcher.chaos import kill_pool_child, pool_children, reconcile_in, run_chaos
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent / "backend"))
 
 VISIBILITY_TIMEOUT_S = "30"
 
 
 class PlatformWorker:
-    """The platform's prefork worker, as tests/fault_procs.run_chaos drives it."""
+    """The platform's prefork worker, as app.launcher.chaos.run_chaos drives it."""
 
-    def __init__(self, plat: object) -> None:
+    def __init__(self, plat: Platform) -> None:
         self.plat = plat
-        self.pid = plat.start_worker("prefork", 1)  # type: ignore[attr-defined]
+        self.pid = plat.start_worker(pool="prefork", concurrency=1).pid
         deadline = time.monotonic() + 60
-        while not self.pool_children() and time.monotonic() < deadline:
+        while not pool_children(self.pid) and time.monotonic() < deadline:
             time.sleep(0.2)
-        time.sleep(1.0)
-
-    def pool_children(self) -> list[int]:
-        try:
-            return [c.pid for c in psutil.Process(self.pid).children(recursive=True)]
-        except psutil.NoSuchProcess:
-            return []
 
     def kill_pool_child(self) -> int | None:
-        children = self.pool_children()
-        if not children:
-            return None
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(children[0], signal.SIGKILL)
-        return children[0]
+        return kill_pool_child(self.pid)
 
     def kill_group(self) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.pid, signal.SIGKILL)
-        self.plat.stop_worker()  # type: ignore[attr-defined]
+        worker = self.plat.workers.get("worker")
+        if worker is not None:
+            worker.kill_group()
+        self.plat.stop_worker()
 
     def stop(self) -> None:
-        self.plat.stop_worker()  # type: ignore[attr-defined]
+        self.plat.stop_worker()
 
 
 def main() -> int:
@@ -77,11 +63,6 @@ def main() -> int:
     args = parser.parse_args()
 
     os.environ["TASK_VISIBILITY_TIMEOUT_S"] = VISIBILITY_TIMEOUT_S  # inherited by the platform
-    from platform_runner import Platform
-
-    from tests.fault_chaos import run_chaos
-    from tests.fault_procs import reconcile_in
-
     with Platform() as plat:
         env = {**os.environ, **plat.env}
         report = run_chaos(

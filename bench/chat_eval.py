@@ -145,7 +145,7 @@ def main() -> int:
     print(f"{len(data.queries)} claims, {len(keep)} documents ({len(relevant)} judged relevant)",
           file=sys.stderr)
     with Platform() as platform:
-        platform.start_worker("solo", 1)
+        platform.start_worker(pool="solo", concurrency=1)
         client = CairnClient(platform.api_url, api_key=platform.api_key)
         collection = "scifact-chat"
         started = time.perf_counter()

@@ -24,11 +24,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 import corpus
+import httpx
 import ingest_load
 import raw_embed
 import search_load
@@ -120,7 +117,7 @@ def run_ingests(args: argparse.Namespace, client: httpx.Client, plat: Platform |
         label = "external" if config is None else f"{config[0]}-c{config[1]}"
         pid = None
         if plat is not None and config is not None:
-            pid = plat.start_worker(*config)
+            pid = plat.start_worker(pool=config[0], concurrency=config[1]).pid
             # warm-up: every worker process loads the model before the timed run
             warm = corpus.make_documents(2 * config[1], seed=args.seed + len(runs) + 1)
             for d in warm:

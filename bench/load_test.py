@@ -18,15 +18,12 @@ import json
 import os
 import random
 import statistics
-import sys
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 QUERIES = [
     "how do glaciers carve valleys",
@@ -215,7 +212,7 @@ def main() -> int:
 
             plat = stack.enter_context(Platform())
             pool, _, conc = args.pool.partition(":")
-            plat.start_worker(pool, int(conc or 1))
+            plat.start_worker(pool=pool, concurrency=int(conc or 1))
             base_url, key = plat.api_url, plat.api_key
         report = asyncio.run(run(base_url, {"X-API-Key": key} if key else {}, args))
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)

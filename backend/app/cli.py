@@ -3,6 +3,7 @@
   cairn migrate          apply database migrations (alembic upgrade head)
   cairn export-model     export the bundled embedding model to ONNX (once)
   cairn services         run embedded Postgres + Redis until interrupted (start.sh uses it)
+  cairn supervisor-config  write the supervisord.conf that ./start.sh runs
   cairn reconcile        re-enqueue stuck documents now
   cairn sweep-orphans    delete stored originals no document references (past the grace)
   cairn create-user      create a user: --email --password[-file] --role admin|member
@@ -167,6 +168,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _register_extensions(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Subcommands owned by other domains (e.g. `cairn eval`) register themselves here."""
+    from app.launcher.supervisor import register as register_supervisor_config
+
+    register_supervisor_config(sub)
     try:
         from app.eval.cli import register
     except ImportError:

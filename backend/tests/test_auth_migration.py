@@ -161,4 +161,5 @@ def test_production_without_a_signing_key_refuses_to_start(tmp_path: Path) -> No
     with pytest.raises(MissingSecretError):
         _load("too-short", str(tmp_path / "s"), True)
     assert not (tmp_path / "s").exists()
-    assert _load("x" * 40, str(tmp_path / "s"), True) == "x" * 40
+    strong = "Zq3v-Pn8Lw2_Kd9Rb5Tx7Hm4Jc6Fs1Ga0Ye"  # 36 distinct characters (issue 7: no "x" * 40)
+    assert _load(strong, str(tmp_path / "s"), True) == strong

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fault_chaos import run_chaos
+from app.launcher.chaos import run_chaos
 from tests.fault_procs import Api, Worker, isolated_env, reconcile_in
 
 REDIS_DB = 5

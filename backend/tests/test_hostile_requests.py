@@ -18,7 +18,6 @@ from sqlalchemy import func, select
 from app.collections.models import Collection
 from app.core.config import get_settings
 from app.documents.models import Document
-from app.documents.upload_limit import upload_request_limit
 from tests.conftest import assert_error
 from tests.hostile_corpus import TEXT, multipart
 
@@ -70,7 +69,7 @@ def test_declared_oversize_upload_is_413_before_the_body_is_read(
     assert b" 413 " in status_line, reply[:300]
     body = json.loads(rest.split(b"\r\n\r\n", 1)[1])
     assert body["error"]["code"] == "payload_too_large"
-    assert body["error"]["details"]["limit_bytes"] == upload_request_limit()
+    assert body["error"]["details"]["limit_bytes"] == get_settings().max_upload_request_bytes
     assert elapsed < 5
     assert _count_documents(db, collection_name) == 0
 
@@ -80,9 +79,8 @@ def test_streamed_upload_without_length_is_cut_off_at_the_limit(
 ) -> None:
     """A chunked body (no Content-Length) is counted as it arrives and answered 413 at the limit,
     while the client is still sending."""
-    monkeypatch.setattr(get_settings(), "max_upload_bytes", 4096)
-    monkeypatch.setattr(get_settings(), "max_files_per_upload", 2)
-    limit = upload_request_limit()
+    monkeypatch.setattr(get_settings(), "max_upload_request_bytes", 2 * 4096 + 1024 * 1024)
+    limit = get_settings().max_upload_request_bytes
     url = urlsplit(api_url)
     head = (
         f"POST /api/v1/documents HTTP/1.1\r\nHost: {url.netloc}\r\n"
@@ -135,7 +133,7 @@ def test_request_just_under_the_limit_is_not_refused_for_size(
     monkeypatch.setattr(get_settings(), "max_files_per_upload", 2)
     files = [("a.txt", TEXT * 20 + b"a"), ("b.txt", TEXT * 20 + b"b")]
     body, content_type = multipart(files, {"collection": collection_name})
-    assert len(body) < upload_request_limit()
+    assert len(body) < get_settings().max_upload_request_bytes
     resp = client.post("/api/v1/documents", content=body, headers={"content-type": content_type})
     assert resp.status_code == 202, resp.text
 

@@ -9,16 +9,36 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Sequence
+import threading
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+from console_auth import (
+    SIGN_IN_FIRST,
+    Auth,
+    Credentials,
+    env_api_key,
+    env_server_key,
+    server_key_allowed,
+)
+
+__all__ = [
+    "SIGN_IN_FIRST", "ApiClient", "Auth", "ConsoleError", "Credentials", "SearchCapabilities",
+    "env_api_key", "env_base_url", "env_server_key", "server_key_allowed",
+]
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 DEFAULT_TIMEOUT_S = 30.0
 UPLOAD_TIMEOUT_S = 300.0
+REFRESH_MARGIN_S = 15.0
+# Rotation spends a refresh token: two events of one browser session must not both spend it.
+_REFRESH_LOCK = threading.Lock()
+AUTH_MODE_TTL_S = 10.0
+_auth_mode: dict[str, tuple[float, bool]] = {}  # base URL -> (checked at, auth disabled)
 
 
 class ConsoleError(Exception):
@@ -53,10 +73,6 @@ class SearchCapabilities:
 
 def env_base_url() -> str:
     return os.environ.get("API_BASE_URL", DEFAULT_BASE_URL).rstrip("/")
-
-
-def env_api_key() -> str:
-    return os.environ.get("CAIRN_API_KEY", "")
 
 
 def _format_details(details: Any) -> str:
@@ -96,31 +112,99 @@ def error_from_response(resp: httpx.Response) -> ConsoleError:
         text = resp.text.strip()[:300]
         message = text or resp.reason_phrase or "no response body"
     label = f"API error {resp.status_code}" + (f" [{code}]" if code else "")
-    if resp.status_code in (401, 403):
-        message += " — set a valid API key at the top of the console."
+    if resp.status_code == 401:
+        message += " — sign in again at the top of the console."
     return ConsoleError(f"{label}: {message}", status=resp.status_code, code=code)
 
 
 class ApiClient:
-    """One base URL and optional API key; a fresh HTTP connection per call (the console is
-    interactive and low-volume, and a per-call client never outlives a changed key)."""
+    """One base URL and the caller's credentials; a fresh HTTP connection per call (the
+    console is interactive and low-volume, and a per-call client never outlives a change of
+    who is signed in)."""
 
     def __init__(
         self,
         base_url: str | None = None,
-        api_key: str | None = None,
+        auth: Auth = None,
         timeout: float = DEFAULT_TIMEOUT_S,
     ) -> None:
         self.base_url = (base_url or env_base_url()).rstrip("/")
-        # An empty key box falls back to CAIRN_API_KEY, read here on the server side so the
-        # key from the environment never travels to the browser.
-        self.api_key = (api_key or "").strip() or env_api_key().strip()
+        # A plain string is a pasted API key.
+        self.credentials = auth if isinstance(auth, Credentials) else Credentials(
+            api_key=(auth or "").strip()
+        )
         self.timeout = timeout
 
-    def _headers(self) -> dict[str, str]:
+    # --- who is asking ---------------------------------------------------------------------
+
+    def login(self, email: str, password: str) -> Credentials:
+        """Email + password through POST /api/v1/auth/login; the tokens go into the
+        credentials (replacing a pasted key)."""
+        body = self._json("POST", "/api/v1/auth/login", authenticated=False,
+                          json={"email": email.strip(), "password": password})
+        creds = self.credentials
+        creds.clear()
+        creds.email = email.strip().lower()
+        creds.take_tokens(body)
+        return creds
+
+    def _refresh(self, spent: str) -> None:
+        """Rotate the refresh token (once, even if two events of one session race)."""
+        creds = self.credentials
+        with _REFRESH_LOCK:
+            if creds.refresh_token != spent:
+                return  # another event of this session refreshed already
+            try:
+                body = self._json("POST", "/api/v1/auth/refresh", authenticated=False,
+                                  json={"refresh_token": spent})
+            except ConsoleError as exc:
+                if exc.status == 401:
+                    creds.clear()
+                    raise ConsoleError(
+                        "Your sign-in has expired. " + SIGN_IN_FIRST, status=401, code=exc.code
+                    ) from exc
+                raise
+            creds.take_tokens(body)
+
+    def has_credentials(self) -> bool:
+        """Someone to act for: a sign-in, a pasted key, the (allowed) server key, or an API
+        in single-user mode (AUTH_ENABLED=false), where no credential is needed at all."""
+        return self.credentials.signed_in or bool(env_api_key()) or self.api_auth_disabled()
+
+    def api_auth_disabled(self) -> bool:
+        """GET /api/health says {"auth": "disabled"} (cached for AUTH_MODE_TTL_S)."""
+        now = time.monotonic()
+        cached = _auth_mode.get(self.base_url)
+        if cached is not None and now - cached[0] < AUTH_MODE_TTL_S:
+            return cached[1]
+        try:
+            body = self._send("GET", "/api/health", None, False).json()
+            disabled = isinstance(body, dict) and body.get("auth") == "disabled"
+        except (ConsoleError, ValueError):
+            return False
+        _auth_mode[self.base_url] = (now, disabled)
+        return disabled
+
+    def _bearer(self) -> str:
+        creds = self.credentials
+        if creds.api_key:
+            return creds.api_key
+        if creds.refresh_token:
+            if time.time() > creds.access_expires_at - REFRESH_MARGIN_S:
+                self._refresh(creds.refresh_token)
+            return creds.access_token
+        server_key = env_api_key()
+        if server_key:
+            return server_key
+        if self.api_auth_disabled():
+            return ""
+        raise ConsoleError(SIGN_IN_FIRST, status=401, code="not_signed_in")
+
+    def _headers(self, authenticated: bool = True) -> dict[str, str]:
         headers = {"Accept": "application/json"}
-        if self.api_key:
-            headers["Authorization"] = f"Bearer {self.api_key}"
+        bearer = self._bearer() if authenticated else ""
+        if bearer:
+            headers["Authorization"] = f"Bearer {bearer}"
         return headers
 
     def _request(
@@ -130,12 +214,29 @@ class ApiClient:
         *,
         timeout: float | None = None,
         ok: Sequence[int] = (),
+        authenticated: bool = True,
         **kwargs: Any,
     ) -> httpx.Response:
+        resp = self._send(method, path, timeout, authenticated, **kwargs)
+        creds = self.credentials
+        # (Not for uploads: their file handles were read by the first attempt.)
+        if (resp.status_code == 401 and authenticated and not creds.api_key
+                and creds.refresh_token and "files" not in kwargs
+                and _error_code(resp) == "token_expired"):
+            self._refresh(creds.refresh_token)  # the clock said fresh, the API said expired
+            resp = self._send(method, path, timeout, authenticated, **kwargs)
+        if resp.is_success or resp.status_code in ok:
+            return resp
+        raise error_from_response(resp)
+
+    def _send(
+        self, method: str, path: str, timeout: float | None, authenticated: bool, **kwargs: Any
+    ) -> httpx.Response:
         url = f"{self.base_url}{path}"
+        headers = self._headers(authenticated)
         try:
-            with httpx.Client(timeout=timeout or self.timeout, headers=self._headers()) as http:
-                resp = http.request(method, url, **kwargs)
+            with httpx.Client(timeout=timeout or self.timeout, headers=headers) as http:
+                return http.request(method, url, **kwargs)
         except httpx.TimeoutException as exc:
             raise ConsoleError(
                 f"The API at {self.base_url} did not answer in time ({exc})."
@@ -145,9 +246,6 @@ class ApiClient:
                 f"Cannot reach the API at {self.base_url}: {exc or type(exc).__name__}. "
                 "Is it running? (API_BASE_URL sets the address.)"
             ) from exc
-        if resp.is_success or resp.status_code in ok:
-            return resp
-        raise error_from_response(resp)
 
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
         resp = self._request(method, path, **kwargs)
@@ -238,29 +336,9 @@ class ApiClient:
         result: dict[str, Any] = self._json("POST", "/api/v1/search", json=payload)
         return result
 
-    def chat_stream(self, payload: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-        """POST /api/v1/chat with stream=true: (event, data) pairs as they arrive."""
-        headers = {**self._headers(), "Accept": "text/event-stream"}
-        url = f"{self.base_url}/api/v1/chat"
-        try:
-            with httpx.Client(timeout=httpx.Timeout(self.timeout, read=300.0),
-                              headers=headers) as http, http.stream(
-                    "POST", url, json={**payload, "stream": True}) as resp:
-                if not resp.is_success:
-                    resp.read()
-                    raise error_from_response(resp)
-                event = "message"
-                for line in resp.iter_lines():
-                    if line.startswith("event:"):
-                        event = line[6:].strip()
-                    elif line.startswith("data:"):
-                        yield event, json.loads(line[5:].strip())
-        except httpx.TransportError as exc:
-            raise ConsoleError(f"Cannot reach the API at {self.base_url}: {exc}") from exc
-
     def search_capabilities(self) -> SearchCapabilities:
         """Read SearchRequest from the OpenAPI document: which fields and enum values exist."""
-        spec = self._json("GET", "/openapi.json")
+        spec = self._json("GET", "/openapi.json", authenticated=False)
         schemas = spec.get("components", {}).get("schemas", {}) if isinstance(spec, dict) else {}
         request = schemas.get("SearchRequest", {})
         props: dict[str, Any] = request.get("properties", {}) if isinstance(request, dict) else {}
@@ -274,12 +352,21 @@ class ApiClient:
 
     def health_ready(self) -> dict[str, Any]:
         """The readiness body; a 503 still carries the checks, so it is returned, not raised."""
-        resp = self._request("GET", "/api/health/ready", ok=(503,))
+        resp = self._request("GET", "/api/health/ready", ok=(503,), authenticated=False)
         try:
             body: dict[str, Any] = resp.json()
         except ValueError as exc:
             raise ConsoleError(f"Readiness answered HTTP {resp.status_code} without JSON.") from exc
         return body
+
+
+def _error_code(resp: httpx.Response) -> str | None:
+    try:
+        body = resp.json()
+    except ValueError:
+        return None
+    err = body.get("error") if isinstance(body, dict) else None
+    return str(err.get("code")) if isinstance(err, dict) and err.get("code") else None
 
 
 def _enum_values(prop: Any, schemas: dict[str, Any]) -> tuple[str, ...]:

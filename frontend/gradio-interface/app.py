@@ -2,8 +2,12 @@
 
 Run: `python frontend/gradio-interface/app.py`. API_BASE_URL (default http://127.0.0.1:8000)
 is the API; GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (default 127.0.0.1:7860) where the console
-listens; CAIRN_API_KEY an API key used when the key box is empty. HTTP calls live in
-api_client.py, what each button does in console_handlers.py; this file only wires components.
+listens. Each visitor signs in (email + password through the API; the tokens stay in that
+browser session's state and are refreshed when they expire) or pastes an API key; without
+either, every tab says "sign in first". CAIRN_API_KEY stands in for visitors who did not sign
+in ONLY when the console listens on loopback and CONSOLE_USE_SERVER_KEY=true. HTTP calls live
+in api_client.py, what each button does in console_handlers.py; this file only wires
+components.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import console_chat
 import console_handlers as h
 import console_render as render
 import gradio as gr
-from api_client import env_api_key, env_base_url
+from api_client import Auth, Credentials, env_base_url
 
 CSS = """
 .cairn-hit { border: 1px solid #ddd; border-radius: 6px; padding: 8px 10px; margin: 6px 0; }
@@ -39,13 +43,11 @@ def _table(kind: str, headers: list[str], label: str) -> gr.Dataframe:
     )
 
 
-def _key_hint() -> str:
-    if env_api_key():
-        return "Empty: the console's CAIRN_API_KEY is used. Enter reloads the lists."
-    return "Sent as `Authorization: Bearer <key>` (Enter reloads the lists); empty: no auth."
+def _who(creds: Credentials) -> str:
+    return creds.describe()
 
 
-def _on_load(base: str, key: str) -> tuple[Any, ...]:
+def _on_load(base: str, key: Auth) -> tuple[Any, ...]:
     """Fill the collection pickers, show search options the API supports, check health."""
     choices, _ = h.collection_choices(base, key)
     caps = h.search_capabilities(base, key)
@@ -71,7 +73,7 @@ def _on_load(base: str, key: str) -> tuple[Any, ...]:
     )
 
 
-def _refresh_collections(base: str, key: str, current: str | None) -> tuple[Any, str]:
+def _refresh_collections(base: str, key: Auth, current: str | None) -> tuple[Any, str]:
     choices, msg = h.collection_choices(base, key)
     values = {value for _, value in choices}
     return gr.update(choices=choices, value=current if current in values else h.ALL), msg
@@ -82,17 +84,17 @@ def _on_row_select(evt: gr.SelectData) -> str:
     return str(row[-1]) if row else ""
 
 
-def _open_document(base: str, key: str, doc_id: str) -> tuple[Any, Any, str]:
+def _open_document(base: str, key: Auth, doc_id: str) -> tuple[Any, Any, str]:
     details, chunks, msg = h.document_details(base, key, doc_id)
     return details, chunks, msg
 
 
-def _download(base: str, key: str, doc_id: str) -> tuple[Any, str]:
+def _download(base: str, key: Auth, doc_id: str) -> tuple[Any, str]:
     path, msg = h.download_document(base, key, doc_id)
     return gr.update(value=path, visible=path is not None), msg
 
 
-def _confirm_delete(base: str, key: str, doc_id: str, status: str, coll: str) -> tuple[Any, ...]:
+def _confirm_delete(base: str, key: Auth, doc_id: str, status: str, coll: str) -> tuple[Any, ...]:
     msg = h.delete_document(base, key, doc_id)
     rows, list_msg = h.list_documents(base, key, status, coll)
     deleted = msg.startswith("Deleted")
@@ -114,9 +116,20 @@ def build_ui(base_url: str | None = None) -> gr.Blocks:
     with demo:
         base = gr.State(api_base)
         gr.Markdown(f"# Cairn testing console\nAPI: `{api_base}`")
-        api_key = gr.Textbox(
-            label="API key (optional)", type="password", placeholder="cairn_…", info=_key_hint()
-        )
+        # Per browser session: who the console acts for (never shared between visitors).
+        creds = gr.State(Credentials())
+        with gr.Accordion("Sign in", open=True):
+            with gr.Row():
+                si_email = gr.Textbox(label="Email", scale=2)
+                si_password = gr.Textbox(label="Password", type="password", scale=2)
+                si_button = gr.Button("Sign in", variant="primary", scale=1)
+            with gr.Row():
+                si_key = gr.Textbox(
+                    label="…or an API key", type="password", placeholder="ck_…", scale=4
+                )
+                si_key_button = gr.Button("Use this key", scale=1)
+                si_out = gr.Button("Sign out", scale=1)
+            si_msg = gr.Markdown()
         with gr.Tabs():
             with gr.Tab("Upload"):
                 up_files = gr.File(label="Files", file_count="multiple", type="filepath")
@@ -210,11 +223,11 @@ def build_ui(base_url: str | None = None) -> gr.Blocks:
         # --- wiring --------------------------------------------------------------------
         up_button.click(
             h.upload_files,
-            [base, api_key, up_files, up_collection, up_metadata, up_reingest],
+            [base, creds, up_files, up_collection, up_metadata, up_reingest],
             [up_table, up_msg],
         )
 
-        list_inputs = [base, api_key, doc_status, doc_collection]
+        list_inputs = [base, creds, doc_status, doc_collection]
         doc_refresh.click(h.list_documents, list_inputs, [doc_table, doc_msg])
         doc_status.change(h.list_documents, list_inputs, [doc_table, doc_msg])
         doc_collection.change(h.list_documents, list_inputs, [doc_table, doc_msg])
@@ -222,39 +235,48 @@ def build_ui(base_url: str | None = None) -> gr.Blocks:
         doc_auto.change(lambda on: gr.Timer(active=bool(on)), doc_auto, timer)
         open_outputs = [doc_json, chunk_table, detail_msg]
         doc_table.select(_on_row_select, None, doc_id).then(
-            _open_document, [base, api_key, doc_id], open_outputs
+            _open_document, [base, creds, doc_id], open_outputs
         )
-        doc_open.click(_open_document, [base, api_key, doc_id], open_outputs)
-        doc_id.submit(_open_document, [base, api_key, doc_id], open_outputs)
-        doc_download.click(_download, [base, api_key, doc_id], [doc_file, detail_msg])
+        doc_open.click(_open_document, [base, creds, doc_id], open_outputs)
+        doc_id.submit(_open_document, [base, creds, doc_id], open_outputs)
+        doc_download.click(_download, [base, creds, doc_id], [doc_file, detail_msg])
         doc_delete.click(lambda: gr.update(visible=True), None, confirm_row)
         confirm_no.click(lambda: gr.update(visible=False), None, confirm_row)
         confirm_yes.click(
             _confirm_delete,
-            [base, api_key, doc_id, doc_status, doc_collection],
+            [base, creds, doc_id, doc_status, doc_collection],
             [detail_msg, confirm_row, doc_table, doc_msg, doc_json, chunk_table, doc_id],
         )
 
-        search_inputs = [base, api_key, s_query, s_k, s_collection, s_mode, s_group]
+        search_inputs = [base, creds, s_query, s_k, s_collection, s_mode, s_group]
         s_button.click(h.run_search, search_inputs, [s_table, s_html, s_msg])
         s_query.submit(h.run_search, search_inputs, [s_table, s_html, s_msg])
-        s_reload.click(_refresh_collections, [base, api_key, s_collection], [s_collection, s_msg])
+        s_reload.click(_refresh_collections, [base, creds, s_collection], [s_collection, s_msg])
 
-        chat_inputs = [base, api_key, c_message, c_collection, c_conv]
+        chat_inputs = [base, creds, c_message, c_collection, c_conv]
         chat_outputs = [c_answer, c_sources, c_conv, c_msg]
         c_button.click(console_chat.ask, chat_inputs, chat_outputs)
         c_message.submit(console_chat.ask, chat_inputs, chat_outputs)
         c_new.click(lambda: ("", "", "", ""), None, chat_outputs)
 
-        hl_button.click(h.health, [base, api_key], [hl_table, hl_msg])
+        hl_button.click(h.health, [base, creds], [hl_table, hl_msg])
         load_outputs = [s_collection, doc_collection, s_mode, s_group, s_caps, hl_table, hl_msg]
-        demo.load(_on_load, [base, api_key], load_outputs).then(
-            h.list_documents, list_inputs, [doc_table, doc_msg]
-        )
-        # Enter in the key box reloads what depends on who is asking.
-        api_key.submit(_on_load, [base, api_key], load_outputs).then(
-            h.list_documents, list_inputs, [doc_table, doc_msg]
-        )
+        demo.load(_who, creds, si_msg).then(
+            _on_load, [base, creds], load_outputs
+        ).then(h.list_documents, list_inputs, [doc_table, doc_msg])
+        # Signing in, pasting a key or signing out reloads what depends on who is asking.
+        for event, fn, inputs in (
+            (si_button.click, h.sign_in, [base, creds, si_email, si_password]),
+            (si_password.submit, h.sign_in, [base, creds, si_email, si_password]),
+            (si_key_button.click, h.use_api_key, [creds, si_key]),
+            (si_key.submit, h.use_api_key, [creds, si_key]),
+            (si_out.click, h.sign_out, [creds]),
+        ):
+            event(fn, inputs, [creds, si_msg]).then(
+                lambda: ("", ""), None, [si_password, si_key]
+            ).then(_on_load, [base, creds], load_outputs).then(
+                h.list_documents, list_inputs, [doc_table, doc_msg]
+            )
     return demo
 
 

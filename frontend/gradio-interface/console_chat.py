@@ -3,11 +3,36 @@ as tokens arrive, then its sources. No Gradio import here (tests call it directl
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from typing import Any
 
-from api_client import ApiClient, ConsoleError
+import httpx
+from api_client import ApiClient, ConsoleError, error_from_response
 
 Update = tuple[str, str, str, str]  # answer markdown, sources markdown, conversation id, status
+
+
+def chat_stream(client: ApiClient,
+                payload: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """POST /api/v1/chat with stream=true: (event, data) pairs as they arrive. (Here rather
+    than in api_client.py: the client's calls are one request, one JSON answer.)"""
+    headers = {**client._headers(), "Accept": "text/event-stream"}
+    url = f"{client.base_url}/api/v1/chat"
+    try:
+        with httpx.stream("POST", url, headers=headers, json={**payload, "stream": True},
+                          timeout=httpx.Timeout(client.timeout, read=300.0)) as resp:
+            if not resp.is_success:
+                resp.read()
+                raise error_from_response(resp)
+            event = "message"
+            for line in resp.iter_lines():
+                if line.startswith("event:"):
+                    event = line[6:].strip()
+                elif line.startswith("data:"):
+                    yield event, json.loads(line[5:])
+    except httpx.TransportError as exc:
+        raise ConsoleError(f"Cannot reach the API at {client.base_url}: {exc}") from exc
 
 
 def sources_markdown(sources: list[dict[str, object]], cited: list[int]) -> str:
@@ -21,8 +46,9 @@ def sources_markdown(sources: list[dict[str, object]], cited: list[int]) -> str:
     return "\n".join(lines)
 
 
-def ask(base_url: str, api_key: str | None, message: str, collection: str | None,
+def ask(base_url: str, auth: Any, message: str, collection: str | None,
         conversation_id: str) -> Iterator[Update]:
+    """`auth`: the console's credentials, or an API key as a string."""
     if not (message or "").strip():
         yield "", "", conversation_id, "Type a question first."
         return
@@ -33,7 +59,7 @@ def ask(base_url: str, api_key: str | None, message: str, collection: str | None
         payload["conversation_id"] = conversation_id
     answer, sources, cited = "", [], []
     try:
-        for event, data in ApiClient(base_url, api_key).chat_stream(payload):
+        for event, data in chat_stream(ApiClient(base_url, auth), payload):
             if event == "retrieval":
                 sources = data["sources"]
                 conversation_id = data.get("conversation_id") or conversation_id

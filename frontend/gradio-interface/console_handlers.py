@@ -4,6 +4,11 @@ Handlers take plain values (what Gradio passes from its components) and return p
 (table rows, dicts, HTML, Markdown messages). A failed call never raises: it comes back as a
 message starting with "Error:" holding the API's own words. No Gradio import here, so tests
 call these directly.
+
+Who the console acts for (`auth`): the browser session's Credentials (an email + password
+sign-in, or a pasted API key), or a plain string taken as an API key. Without any, every
+handler that acts answers "Sign in first" (the server's CAIRN_API_KEY stands in only on
+loopback with CONSOLE_USE_SERVER_KEY=true; see api_client.server_key_allowed).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import console_render as render
-from api_client import ApiClient, ConsoleError, SearchCapabilities
+from api_client import SIGN_IN_FIRST, ApiClient, Auth, ConsoleError, Credentials, SearchCapabilities
 
 ALL = ""  # the "all collections" / "any status" choice
 STATUSES = ("queued", "processing", "ready", "failed")
@@ -25,8 +30,55 @@ def error_message(exc: ConsoleError) -> str:
     return f"**Error:** {exc.message}"
 
 
-def _client(base_url: str, api_key: str | None) -> ApiClient:
-    return ApiClient(base_url, api_key)
+def _client(base_url: str, auth: Auth) -> ApiClient:
+    """A client acting for these credentials; ConsoleError("Sign in first…") without any."""
+    client = ApiClient(base_url, auth)
+    if not client.has_credentials():
+        raise ConsoleError(SIGN_IN_FIRST, status=401, code="not_signed_in")
+    return client
+
+
+def _public_client(base_url: str, auth: Auth) -> ApiClient:
+    """For what needs nobody signed in (readiness, the API's own schema)."""
+    return ApiClient(base_url, auth)
+
+
+# --- signing in ----------------------------------------------------------------------------
+
+
+def sign_in(
+    base_url: str, creds: Credentials | None, email: str | None, password: str | None
+) -> tuple[Credentials, str]:
+    """Email + password through the API; the tokens stay in this browser session's state."""
+    creds = creds if isinstance(creds, Credentials) else Credentials()
+    if not (email or "").strip() or not password:
+        return creds, "**Error:** give your email and your password."
+    try:
+        ApiClient(base_url, creds).login(email or "", password)
+    except ConsoleError as exc:
+        creds.clear()
+        if exc.status == 401:
+            return creds, "**Sign-in failed:** wrong email or password (or the account is off)."
+        if exc.status == 429:
+            return creds, f"**Sign-in refused:** too many attempts. {exc.message}"
+        return creds, error_message(exc)
+    return creds, creds.describe()
+
+
+def use_api_key(creds: Credentials | None, key: str | None) -> tuple[Credentials, str]:
+    """A pasted API key replaces any sign-in of this browser session."""
+    creds = creds if isinstance(creds, Credentials) else Credentials()
+    creds.clear()
+    creds.api_key = (key or "").strip()
+    if not creds.api_key:
+        return creds, "**Error:** paste an API key (it starts with `ck_`)."
+    return creds, creds.describe()
+
+
+def sign_out(creds: Credentials | None) -> tuple[Credentials, str]:
+    creds = creds if isinstance(creds, Credentials) else Credentials()
+    creds.clear()
+    return creds, "Signed out. " + creds.describe()
 
 
 def _path_of(item: Any) -> str:
@@ -44,17 +96,21 @@ def _path_of(item: Any) -> str:
 
 def upload_files(
     base_url: str,
-    api_key: str | None,
+    auth: Auth,
     files: Sequence[Any] | None,
     collection: str | None,
     metadata: str | None,
     reingest: bool,
 ) -> tuple[Rows, str]:
+    try:
+        client = _client(base_url, auth)
+    except ConsoleError as exc:
+        return [], error_message(exc)
     if not files:
         return [], "**Error:** choose at least one file to upload."
     try:
         paths = [_path_of(f) for f in files]
-        body = _client(base_url, api_key).upload(
+        body = client.upload(
             paths,
             collection=(collection or "").strip() or None,
             metadata=metadata,
@@ -72,10 +128,10 @@ def upload_files(
 
 
 def list_documents(
-    base_url: str, api_key: str | None, status: str | None, collection: str | None, limit: int = 200
+    base_url: str, auth: Auth, status: str | None, collection: str | None, limit: int = 200
 ) -> tuple[Rows, str]:
     try:
-        page = _client(base_url, api_key).list_documents(
+        page = _client(base_url, auth).list_documents(
             status=status or None, collection=(collection or "").strip() or None, limit=limit
         )
     except ConsoleError as exc:
@@ -89,13 +145,13 @@ def list_documents(
 
 
 def document_details(
-    base_url: str, api_key: str | None, document_id: str | None
+    base_url: str, auth: Auth, document_id: str | None
 ) -> tuple[dict[str, Any] | None, Rows, str]:
     doc_id = (document_id or "").strip()
     if not doc_id:
         return None, [], "**Error:** pick a document (click a row) or paste its id."
-    client = _client(base_url, api_key)
     try:
+        client = _client(base_url, auth)
         doc = client.get_document(doc_id)
         chunks = client.list_chunks(doc_id)
     except ConsoleError as exc:
@@ -105,26 +161,26 @@ def document_details(
     return doc, rows, f"**{doc.get('filename', doc_id)}** — {doc.get('status')}, {total} chunk(s)."
 
 
-def delete_document(base_url: str, api_key: str | None, document_id: str | None) -> str:
+def delete_document(base_url: str, auth: Auth, document_id: str | None) -> str:
     doc_id = (document_id or "").strip()
     if not doc_id:
         return "**Error:** no document selected."
     try:
-        _client(base_url, api_key).delete_document(doc_id)
+        _client(base_url, auth).delete_document(doc_id)
     except ConsoleError as exc:
         return error_message(exc)
     return f"Deleted document {doc_id}."
 
 
 def download_document(
-    base_url: str, api_key: str | None, document_id: str | None
+    base_url: str, auth: Auth, document_id: str | None
 ) -> tuple[str | None, str]:
     """Fetch the original into a fresh temp dir; return its path (for a file component)."""
     doc_id = (document_id or "").strip()
     if not doc_id:
         return None, "**Error:** no document selected."
-    client = _client(base_url, api_key)
     try:
+        client = _client(base_url, auth)
         filename = str(client.get_document(doc_id).get("filename") or doc_id)
         content = client.download(doc_id)
     except ConsoleError as exc:
@@ -138,11 +194,11 @@ def download_document(
 # --- collections and search --------------------------------------------------------------
 
 
-def collection_choices(base_url: str, api_key: str | None) -> tuple[list[tuple[str, str]], str]:
+def collection_choices(base_url: str, auth: Auth) -> tuple[list[tuple[str, str]], str]:
     """Dropdown choices as (label, value); the first is "all collections" (value "")."""
     choices: list[tuple[str, str]] = [("all collections", ALL)]
     try:
-        collections = _client(base_url, api_key).list_collections()
+        collections = _client(base_url, auth).list_collections()
     except ConsoleError as exc:
         return choices, error_message(exc)
     choices += [
@@ -151,10 +207,10 @@ def collection_choices(base_url: str, api_key: str | None) -> tuple[list[tuple[s
     return choices, f"{len(collections)} collection(s)."
 
 
-def search_capabilities(base_url: str, api_key: str | None) -> SearchCapabilities:
+def search_capabilities(base_url: str, auth: Auth) -> SearchCapabilities:
     """What the search endpoint accepts; nothing extra if the API cannot say."""
     try:
-        return _client(base_url, api_key).search_capabilities()
+        return _public_client(base_url, auth).search_capabilities()
     except ConsoleError:
         return SearchCapabilities()
 
@@ -180,7 +236,7 @@ def build_search_payload(
 
 def run_search(
     base_url: str,
-    api_key: str | None,
+    auth: Auth,
     query: str | None,
     k: float | int | None,
     collection: str | None,
@@ -191,10 +247,10 @@ def run_search(
     text = (query or "").strip()
     if not text:
         return [], "", "**Error:** type a query first."
-    caps = search_capabilities(base_url, api_key) if (mode or group_by) else SearchCapabilities()
+    caps = search_capabilities(base_url, auth) if (mode or group_by) else SearchCapabilities()
     payload = build_search_payload(caps, text, k, collection, mode, group_by)
     try:
-        body = _client(base_url, api_key).search(payload)
+        body = _client(base_url, auth).search(payload)
     except ConsoleError as exc:
         return [], "", error_message(exc)
     results = [r for r in body.get("results", []) if isinstance(r, dict)]
@@ -216,14 +272,16 @@ def run_search(
 # --- health ------------------------------------------------------------------------------
 
 
-def health(base_url: str, api_key: str | None) -> tuple[Rows, str]:
+def health(base_url: str, auth: Auth) -> tuple[Rows, str]:
     try:
-        body = _client(base_url, api_key).health_ready()
+        body = _public_client(base_url, auth).health_ready()
     except ConsoleError as exc:
         return [], error_message(exc)
     rows = render.health_rows(body)
     if body.get("status") == "ready":
         return rows, f"Ready: all {len(rows)} checks ok ({base_url})."
+    if body.get("status") == "degraded":
+        return rows, f"**Degraded:** {body.get('message', 'a check did not answer')}"
     err = body.get("error")
     reason = err.get("message") if isinstance(err, dict) else body.get("status", "not ready")
     return rows, f"**Not ready:** {reason}"

@@ -233,7 +233,7 @@ def health_rows(body: dict[str, Any]) -> list[list[Any]]:
                 name,
                 "ok" if ok else "error",
                 result.get("ms", "") if isinstance(result, dict) else "",
-                "" if ok else str(result.get("error", "") if isinstance(result, dict) else result),
+                "" if ok else str(result.get("code", "") if isinstance(result, dict) else result),
             ]
         )
     return rows

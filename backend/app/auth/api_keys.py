@@ -1,5 +1,6 @@
 """API keys: "ck_" + an 8-character visible prefix + a 40-character secret. Only the sha256
-of the whole key is stored (the key is high-entropy, so a slow hash adds nothing)."""
+of the whole key is stored (the key is high-entropy, so a slow hash adds nothing).
+Nothing here commits: app.auth.service owns the transaction."""
 
 from __future__ import annotations
 
@@ -8,14 +9,12 @@ import hmac
 import secrets
 import string
 import uuid
-from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from app.auth import repository
 from app.auth.models import ApiKey, User
-from app.core.config import get_settings
-from app.core.errors import NotFound, Unauthorized, Unprocessable
+from app.core.errors import Unauthorized, Unprocessable
 
 KEY_MARK = "ck_"
 PREFIX_LEN = 8
@@ -30,8 +29,8 @@ def looks_like_key(credential: str) -> bool:
     return credential.startswith(KEY_MARK)
 
 
-def create(session: Session, user_id: uuid.UUID, name: str) -> tuple[ApiKey, str]:
-    """A new key for the user (committed). The plain key is returned once and never stored."""
+def new_key(session: Session, user_id: uuid.UUID, name: str) -> tuple[ApiKey, str]:
+    """A new key row for the user (added, not committed) and the plain key, shown once."""
     name = name.strip()
     if not name or len(name) > 100:
         raise Unprocessable("An API key name is 1 to 100 characters.")
@@ -40,53 +39,25 @@ def create(session: Session, user_id: uuid.UUID, name: str) -> tuple[ApiKey, str
     row = ApiKey(id=uuid.uuid4(), user_id=user_id, name=name, prefix=prefix,
                  key_hash=_digest(plain))
     session.add(row)
-    session.commit()
+    session.flush()
     return row, plain
 
 
-def list_for(session: Session, user_id: uuid.UUID) -> list[ApiKey]:
-    return list(
-        session.scalars(
-            select(ApiKey).where(ApiKey.user_id == user_id).order_by(ApiKey.created_at.desc())
-        )
-    )
-
-
-def revoke(session: Session, user_id: uuid.UUID, key_id: uuid.UUID) -> None:
-    """Revoke one of the user's own keys; another user's key is 'not found'."""
-    row = session.scalar(select(ApiKey).where(ApiKey.id == key_id, ApiKey.user_id == user_id))
-    if row is None:
-        raise NotFound(f"No API key {key_id}.")
-    if row.revoked_at is None:
-        row.revoked_at = datetime.now(UTC)
-    session.commit()
-
-
 def authenticate(session: Session, plain: str) -> tuple[ApiKey, User]:
-    """The live key and its active user, or Unauthorized. Touches last_used_at (throttled)."""
+    """The live key and its active user, or Unauthorized. Commits nothing in `session`:
+    last_used_at is written (at most once per API_KEY_TOUCH_INTERVAL_S) by
+    app.auth.service.touch_api_key in a short transaction of its own, so a long request
+    never holds the key's row lock."""
     prefix = plain[len(KEY_MARK): len(KEY_MARK) + PREFIX_LEN]
-    row = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix)) if prefix else None
+    row = repository.api_key_by_prefix(session, prefix) if prefix else None
     if row is None or not hmac.compare_digest(row.key_hash, _digest(plain)):
         raise Unauthorized("Invalid or expired credentials.")
     if row.revoked_at is not None:
         raise Unauthorized("The API key was revoked.", code="api_key_revoked")
-    user = session.get(User, row.user_id)
+    user = repository.user_by_id(session, row.user_id)
     if user is None or not user.is_active:
         raise Unauthorized("Invalid or expired credentials.")
-    _touch(session, row)
+    from app.auth import service  # service imports this module
+
+    service.touch_api_key(row.id, row.last_used_at)
     return row, user
-
-
-def _touch(session: Session, row: ApiKey) -> None:
-    now = datetime.now(UTC)
-    interval = timedelta(seconds=get_settings().api_key_touch_interval_s)
-    if row.last_used_at is not None and now - row.last_used_at < interval:
-        return
-    # Conditional update: concurrent requests write at most once per interval.
-    session.execute(
-        update(ApiKey)
-        .where(ApiKey.id == row.id)
-        .where((ApiKey.last_used_at.is_(None)) | (ApiKey.last_used_at < now - interval))
-        .values(last_used_at=now)
-    )
-    session.commit()

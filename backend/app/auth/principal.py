@@ -1,6 +1,10 @@
 """Who is calling: `get_principal` reads `Authorization: Bearer <jwt or API key>` or
 `X-API-Key`, and is a dependency of every /api/v1 route except login and refresh (see
-app.auth.routes.protect). With AUTH_ENABLED=false every request is the built-in local admin."""
+app.auth.routes.protect). With AUTH_ENABLED=false every request is the built-in local admin.
+
+The request guard (app.core.request_guard) authenticates protected requests before their body
+is read and leaves the Principal in the request state under PRINCIPAL_STATE_KEY;
+`get_principal` then reuses it instead of authenticating a second time."""
 
 from __future__ import annotations
 
@@ -20,6 +24,8 @@ from app.core.errors import Forbidden, Unauthorized
 
 _bearer = HTTPBearer(auto_error=False, description="An access token (JWT) or an API key.")
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
+
+PRINCIPAL_STATE_KEY = "principal"
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,9 @@ def get_principal(
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     api_key: Annotated[str | None, Depends(_api_key_header)],
 ) -> Principal:
+    already = getattr(request.state, PRINCIPAL_STATE_KEY, None)
+    if isinstance(already, Principal):
+        return already  # authenticated by the request guard
     if not get_settings().auth_enabled:
         from app.auth.bootstrap import local_user
 
@@ -67,7 +76,7 @@ def get_principal(
         if not credential:
             raise Unauthorized("Authentication required.")
         principal = authenticate_credential(db, credential.strip())
-    request.state.principal = principal
+    setattr(request.state, PRINCIPAL_STATE_KEY, principal)
     return principal
 
 

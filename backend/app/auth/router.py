@@ -1,17 +1,17 @@
-"""/api/v1/auth (login, refresh, logout), /api/v1/users and /api/v1/api-keys."""
+"""/api/v1/auth (login, refresh, logout), /api/v1/users and /api/v1/api-keys. Each route
+calls one app.auth.service function (which commits); routers never commit."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from sqlalchemy.orm import Session
 
-from app.auth import api_keys, tokens, users
+from app.auth import api_keys, ratelimit, service, tokens
 from app.auth.models import ApiKey, User
 from app.auth.principal import AdminPrincipal, CurrentPrincipal
-from app.auth.ratelimit import limit_login
 from app.auth.schemas import (
     ApiKeyCreated,
     ApiKeyIn,
@@ -24,7 +24,6 @@ from app.auth.schemas import (
     UserPatch,
 )
 from app.core.db import get_db
-from app.core.errors import Unprocessable
 
 DB = Annotated[Session, Depends(get_db)]
 
@@ -40,56 +39,43 @@ def _pair(pair: tokens.TokenPair) -> TokenOut:
                     token_type=pair.token_type, expires_in=pair.expires_in)
 
 
-@public_router.post("/login", response_model=TokenOut, dependencies=[Depends(limit_login)])
-def login(db: DB, body: LoginIn) -> TokenOut:
-    user = users.authenticate(db, body.email, body.password)
-    pair = tokens.issue_pair(db, user)
-    db.commit()
-    return _pair(pair)
+@public_router.post("/login", response_model=TokenOut)
+def login(request: Request, db: DB, body: LoginIn) -> TokenOut:
+    ratelimit.limit_login(request, body.email)
+    return _pair(service.login(db, body.email, body.password))
 
 
-@public_router.post("/refresh", response_model=TokenOut, dependencies=[Depends(limit_login)])
-def refresh(db: DB, body: RefreshIn) -> TokenOut:
-    return _pair(tokens.rotate(db, body.refresh_token))
+@public_router.post("/refresh", response_model=TokenOut)
+def refresh(request: Request, db: DB, body: RefreshIn) -> TokenOut:
+    ratelimit.limit_login(request, tokens.subject_if_valid(body.refresh_token, tokens.REFRESH))
+    return _pair(service.refresh(db, body.refresh_token))
 
 
 @auth_router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
 def logout(db: DB, principal: CurrentPrincipal, body: RefreshIn) -> Response:
     """Revoke the login session of this refresh token (it and every rotation of it)."""
-    tokens.revoke(db, body.refresh_token, principal.user_id)
+    service.logout(db, body.refresh_token, principal.user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @users_router.get("/me", response_model=UserOut)
 def me(db: DB, principal: CurrentPrincipal) -> User:
-    user = db.get(User, principal.user_id)
-    assert user is not None
-    return user
+    return service.me(db, principal.user_id)
 
 
 @users_router.get("", response_model=list[UserOut])
 def list_users(db: DB, _: AdminPrincipal) -> list[User]:
-    return users.list_users(db)
+    return service.list_users(db)
 
 
 @users_router.post("", response_model=UserOut, status_code=status.HTTP_201_CREATED)
 def create_user(db: DB, _: AdminPrincipal, body: UserIn) -> User:
-    user = users.create_user(db, body.email, body.password, body.role)
-    db.commit()
-    return user
+    return service.create_user(db, body.email, body.password, body.role)
 
 
 @users_router.patch("/{user_id}", response_model=UserOut)
 def update_user(db: DB, admin: AdminPrincipal, user_id: uuid.UUID, body: UserPatch) -> User:
-    user = users.get(db, user_id)
-    if user.id == admin.user_id and (body.is_active is False or body.role == "member"):
-        raise Unprocessable("You cannot deactivate or demote yourself.")
-    if body.is_active is not None:
-        user.is_active = body.is_active
-    if body.role is not None:
-        user.role = body.role
-    db.commit()
-    return user
+    return service.update_user(db, admin.user_id, user_id, body.is_active, body.role)
 
 
 def _key_out(row: ApiKey) -> dict[str, object]:
@@ -100,17 +86,17 @@ def _key_out(row: ApiKey) -> dict[str, object]:
 
 @keys_router.post("", response_model=ApiKeyCreated, status_code=status.HTTP_201_CREATED)
 def create_api_key(db: DB, principal: CurrentPrincipal, body: ApiKeyIn) -> ApiKeyCreated:
-    row, plain = api_keys.create(db, principal.user_id, body.name)
-    db.refresh(row)
+    row, plain = service.create_api_key(db, principal.user_id, body.name)
     return ApiKeyCreated.model_validate({**_key_out(row), "key": plain})
 
 
 @keys_router.get("", response_model=list[ApiKeyOut])
 def list_api_keys(db: DB, principal: CurrentPrincipal) -> list[ApiKeyOut]:
-    return [ApiKeyOut.model_validate(_key_out(r)) for r in api_keys.list_for(db, principal.user_id)]
+    return [ApiKeyOut.model_validate(_key_out(r))
+            for r in service.list_api_keys(db, principal.user_id)]
 
 
 @keys_router.delete("/{key_id}", status_code=status.HTTP_204_NO_CONTENT)
 def revoke_api_key(db: DB, principal: CurrentPrincipal, key_id: uuid.UUID) -> Response:
-    api_keys.revoke(db, principal.user_id, key_id)
+    service.revoke_api_key(db, principal.user_id, key_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,5 +1,6 @@
 """Access tokens (short-lived JWTs, stateless) and refresh tokens (JWTs whose jti is stored:
-rotated on every use; a second use of the same one revokes its whole family)."""
+rotated on every use; a second use of the same one revokes its whole family). Minting and
+decoding only: rotation, logout and their commits are in app.auth.service."""
 
 from __future__ import annotations
 
@@ -9,16 +10,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.auth.models import RefreshToken, User
 from app.auth.secret import jwt_secret
 from app.core.config import get_settings
 from app.core.errors import Unauthorized
-from app.core.logging import get_logger
-
-log = get_logger(__name__)
 
 ALGORITHM = "HS256"
 ISSUER = "cairn"
@@ -90,65 +87,22 @@ def _issue_refresh(session: Session, user_id: uuid.UUID, family_id: uuid.UUID) -
 
 
 def issue_pair(session: Session, user: User, family_id: uuid.UUID | None = None) -> TokenPair:
-    """A new access token and a refresh token (a new family at login). Caller commits."""
+    """A new access token and a refresh token (a new family at login). Not committed."""
     access, ttl = issue_access(user)
     refresh = _issue_refresh(session, user.id, family_id or uuid.uuid4())
     return TokenPair(access_token=access, refresh_token=refresh, expires_in=ttl)
 
 
-def revoke_family(session: Session, family_id: uuid.UUID) -> None:
-    session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=_now())
-    )
-
-
-def _stored(session: Session, claims: dict[str, Any]) -> RefreshToken:
+def jti_of(claims: dict[str, Any]) -> uuid.UUID:
     try:
-        jti = uuid.UUID(str(claims["jti"]))
+        return uuid.UUID(str(claims["jti"]))
     except (KeyError, ValueError) as exc:
         raise Unauthorized("Invalid or expired credentials.") from exc
-    row = session.scalar(select(RefreshToken).where(RefreshToken.jti == jti).with_for_update())
-    if row is None:
-        raise Unauthorized("Invalid or expired credentials.")
-    return row
 
 
-def rotate(session: Session, refresh_token: str) -> TokenPair:
-    """Spend a refresh token for a new pair. Commits (also when it detects reuse)."""
-    claims = decode(refresh_token, REFRESH)
-    row = _stored(session, claims)
-    if row.revoked_at is not None:
-        session.rollback()
-        raise Unauthorized("The refresh token was revoked.", code="token_revoked")
-    if row.used_at is not None:
-        # Someone holds a copy of a spent token: end the whole login session.
-        revoke_family(session, row.family_id)
-        session.commit()
-        log.warning("refresh_token_reuse", user_id=str(row.user_id), family=str(row.family_id))
-        raise Unauthorized("The refresh token was already used.", code="token_reused")
-    user = session.get(User, row.user_id)
-    if user is None or not user.is_active:
-        session.rollback()
-        raise Unauthorized("Invalid or expired credentials.")
-    row.used_at = _now()
-    pair = issue_pair(session, user, row.family_id)
-    session.commit()
-    return pair
-
-
-def revoke(session: Session, refresh_token: str, user_id: uuid.UUID) -> None:
-    """Log out: revoke the family of a refresh token of this user. Unknown tokens are ignored."""
+def subject_if_valid(token: str, expected_type: str) -> str | None:
+    """The subject of a validly signed, unexpired token of this type; None otherwise."""
     try:
-        claims = decode(refresh_token, REFRESH)
+        return str(decode(token, expected_type)["sub"])
     except Unauthorized:
-        return
-    jti = claims.get("jti")
-    try:
-        row = session.get(RefreshToken, uuid.UUID(str(jti)))
-    except ValueError:
-        return
-    if row is not None and row.user_id == user_id:
-        revoke_family(session, row.family_id)
-        session.commit()
+        return None

@@ -1,13 +1,14 @@
-"""Users: create, look up, authenticate by password, list, (de)activate."""
+"""Users: create, look up, authenticate by password, list. Nothing here commits: the
+callers are app.auth.service functions (or a session_scope in the CLI and at startup)."""
 
 from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.auth import repository
 from app.auth.models import LOCAL_USER_EMAIL, Role, User
 from app.auth.passwords import (
     MIN_PASSWORD_LENGTH,
@@ -29,11 +30,14 @@ def normalize_email(email: str) -> str:
 
 
 def by_email(session: Session, email: str) -> User | None:
-    return session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    return repository.user_by_email(session, email)
 
 
 def create_user(session: Session, email: str, password: str, role: str = Role.member) -> User:
-    """Create a user (not committed). Conflict if the email is taken, in any letter case."""
+    """Create a user (flushed, not committed). Conflict if the email is taken, in any letter
+    case. Collection shares addressed to this email (invitations) now grant access."""
+    from app.collections import repository as collections_repo  # collections imports auth
+
     address = normalize_email(email)
     if address == LOCAL_USER_EMAIL:
         raise Unprocessable("That address is reserved.")
@@ -45,12 +49,13 @@ def create_user(session: Session, email: str, password: str, role: str = Role.me
         raise Conflict("A user with that email exists.")
     user = User(id=uuid.uuid4(), email=address, password_hash=hash_password(password),
                 role=str(role), is_active=True)
-    session.add(user)
     try:
-        session.flush()
-    except IntegrityError as exc:  # a concurrent create won
-        session.rollback()
+        with session.begin_nested():  # a savepoint: a concurrent create loses only this
+            session.add(user)
+            session.flush()
+    except IntegrityError as exc:
         raise Conflict("A user with that email exists.") from exc
+    collections_repo.bind_invitations(session, user.id, address)
     return user
 
 
@@ -68,19 +73,15 @@ def authenticate(session: Session, email: str, password: str) -> User:
 
 
 def get(session: Session, user_id: uuid.UUID) -> User:
-    user = session.get(User, user_id)
+    user = repository.user_by_id(session, user_id)
     if user is None or user.email == LOCAL_USER_EMAIL:
         raise NotFound(f"No user {user_id}.")
     return user
 
 
 def list_users(session: Session) -> list[User]:
-    return list(
-        session.scalars(select(User).where(User.email != LOCAL_USER_EMAIL).order_by(User.email))
-    )
+    return repository.list_real_users(session)
 
 
 def count_real_users(session: Session) -> int:
-    return session.scalar(
-        select(func.count()).select_from(User).where(User.email != LOCAL_USER_EMAIL)
-    ) or 0
+    return repository.count_real_users(session)

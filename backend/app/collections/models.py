@@ -50,16 +50,25 @@ class Collection(Base):
 
 
 class CollectionShare(Base):
-    """A collection made readable (or writable) by a named user other than its owner."""
+    """A collection made readable (or writable) by the person with an email address. The
+    share is stored by email (an invitation) whether or not an account has that address yet:
+    `user_id` is filled when the account exists or is created, and the access rule grants
+    only through `user_id` (see app.collections.access)."""
 
     __tablename__ = "collection_shares"
-    __table_args__ = (CheckConstraint("permission IN ('read', 'write')", name="permission"),)
-
-    collection_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("collections.id", ondelete="CASCADE"), primary_key=True
+    __table_args__ = (
+        CheckConstraint("permission IN ('read', 'write')", name="permission"),
+        UniqueConstraint("collection_id", "email", name="uq_collection_shares_collection_email"),
     )
-    user_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    collection_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("collections.id", ondelete="CASCADE")
+    )
+    # Lower-cased, as users.email is stored.
+    email: Mapped[str] = mapped_column(String(320))
+    user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
     permission: Mapped[str] = mapped_column(String(8), default=Permission.read.value)
     created_at: Mapped[datetime] = mapped_column(

@@ -1,4 +1,5 @@
-"""Collections: yours and those shared with you; create; share with named users."""
+"""Collections: yours and those shared with you; create; share by email. Each route calls one
+app.collections.service function; routers never commit."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.principal import CurrentPrincipal
 from app.collections import service
+from app.collections.models import CollectionShare
 from app.core.db import get_db
 
 router = APIRouter(prefix="/api/v1/collections", tags=["collections"])
@@ -41,11 +43,19 @@ class ShareIn(BaseModel):
 
 
 class ShareOut(BaseModel):
+    """A share by email. Whether an account has that email yet is not said (it would let
+    anyone who owns a collection probe which addresses have accounts)."""
+
+    id: uuid.UUID
     collection_id: uuid.UUID
-    user_id: uuid.UUID
     email: str
     permission: Literal["read", "write"]
     created_at: datetime
+
+
+def _share_out(s: CollectionShare) -> ShareOut:
+    return ShareOut(id=s.id, collection_id=s.collection_id, email=s.email,
+                    permission=s.permission, created_at=s.created_at)
 
 
 def _out(v: service.Visible) -> CollectionOut:
@@ -70,11 +80,7 @@ def create_collection(db: DB, principal: CurrentPrincipal, body: CollectionIn) -
 
 @router.get("/{collection_id}/shares", response_model=list[ShareOut])
 def list_shares(db: DB, principal: CurrentPrincipal, collection_id: uuid.UUID) -> list[ShareOut]:
-    return [
-        ShareOut(collection_id=s.collection_id, user_id=s.user_id, email=email,
-                 permission=s.permission, created_at=s.created_at)
-        for s, email in service.list_shares(db, principal, collection_id)
-    ]
+    return [_share_out(s) for s in service.list_shares(db, principal, collection_id)]
 
 
 @router.post(
@@ -83,14 +89,22 @@ def list_shares(db: DB, principal: CurrentPrincipal, collection_id: uuid.UUID) -
 def share_collection(
     db: DB, principal: CurrentPrincipal, collection_id: uuid.UUID, body: ShareIn
 ) -> ShareOut:
-    row, user = service.share(db, principal, collection_id, body.email, body.permission)
-    return ShareOut(collection_id=row.collection_id, user_id=user.id, email=user.email,
-                    permission=row.permission, created_at=row.created_at)
+    """Share with the person who has this email. The answer is the same whether or not an
+    account has the address yet; the share grants access once that account exists."""
+    return _share_out(service.share(db, principal, collection_id, body.email, body.permission))
 
 
-@router.delete("/{collection_id}/shares/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{collection_id}/shares/me", status_code=status.HTTP_204_NO_CONTENT)
+def leave_collection(db: DB, principal: CurrentPrincipal, collection_id: uuid.UUID) -> Response:
+    """A sharee gives up their own share of a collection."""
+    service.leave(db, principal, collection_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.delete("/{collection_id}/shares/{share_id}", status_code=status.HTTP_204_NO_CONTENT)
 def unshare_collection(
-    db: DB, principal: CurrentPrincipal, collection_id: uuid.UUID, user_id: uuid.UUID
+    db: DB, principal: CurrentPrincipal, collection_id: uuid.UUID, share_id: uuid.UUID
 ) -> Response:
-    service.unshare(db, principal, collection_id, user_id)
+    """The owner removes a share (or a pending one) by its id, from the share listing."""
+    service.unshare(db, principal, collection_id, share_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,19 +1,17 @@
 """Collections: owned by a user, looked up by name among the caller's own, created on first
-use, shared with named users."""
+use, shared by email. `create`, `share` and `unshare` are units of work (they commit);
+the other functions are read or compose into a caller's unit of work (the upload's)."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select, text
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from app.auth import users
-from app.auth.models import User
 from app.auth.principal import Principal
-from app.collections import access
+from app.collections import access, repository
 from app.collections.models import Collection, CollectionShare, Permission
 from app.core.config import get_settings
 from app.core.errors import Conflict, Forbidden, NotFound, Unprocessable
@@ -29,10 +27,7 @@ class Visible:
 
 
 def valid_text_search_config(session: Session, name: str) -> bool:
-    found = session.execute(
-        text("SELECT 1 FROM pg_ts_config WHERE cfgname = :name"), {"name": name}
-    ).first()
-    return found is not None
+    return repository.text_search_config_exists(session, name)
 
 
 def _clean_name(name: str | None) -> str:
@@ -42,18 +37,12 @@ def _clean_name(name: str | None) -> str:
     return name
 
 
-def _own(session: Session, owner_id: uuid.UUID, name: str) -> Collection | None:
-    return session.scalar(
-        select(Collection).where(Collection.owner_id == owner_id, Collection.name == name)
-    )
-
-
 def get_or_create(
     session: Session, owner_id: uuid.UUID, name: str | None, text_search_config: str | None = None
 ) -> Collection:
     """The owner's collection called `name`, created if missing (not committed)."""
     name = _clean_name(name)
-    existing = _own(session, owner_id, name)
+    existing = repository.own_named(session, owner_id, name)
     if existing is not None:
         return existing
     config = text_search_config or get_settings().default_text_search_config
@@ -64,13 +53,8 @@ def get_or_create(
                 "hint": "SELECT cfgname FROM pg_ts_config lists them; 'simple' fits any language"
             },
         )
-    # Concurrent uploads may create the same collection: insert-or-ignore, then read.
-    session.execute(
-        insert(Collection)
-        .values(id=uuid.uuid4(), owner_id=owner_id, name=name, text_search_config=config)
-        .on_conflict_do_nothing(constraint="uq_collections_owner_name")
-    )
-    created = _own(session, owner_id, name)
+    repository.insert_if_missing(session, owner_id, name, config)
+    created = repository.own_named(session, owner_id, name)
     assert created is not None
     return created
 
@@ -79,7 +63,7 @@ def create(
     session: Session, principal: Principal, name: str, text_search_config: str | None
 ) -> Collection:
     name = _clean_name(name)
-    if _own(session, principal.user_id, name) is not None:
+    if repository.own_named(session, principal.user_id, name) is not None:
         raise Conflict(f"You already have a collection named {name!r}.")
     created = get_or_create(session, principal.user_id, name, text_search_config)
     session.commit()
@@ -90,7 +74,7 @@ def writable_for_upload(
     session: Session, principal: Principal, name: str | None, collection_id: uuid.UUID | None
 ) -> Collection:
     """Where an upload goes: a collection by id (owned, or shared with write permission),
-    else the caller's own collection of that name, created on first use."""
+    else the caller's own collection of that name, created on first use (not committed)."""
     if collection_id is None:
         return get_or_create(session, principal.user_id, name)
     found = get_readable(session, principal, collection_id)
@@ -101,11 +85,7 @@ def writable_for_upload(
 
 def get_readable(session: Session, principal: Principal, collection_id: uuid.UUID) -> Collection:
     """A collection the principal may read; 404 for any other id (existence does not leak)."""
-    found = session.scalar(
-        select(Collection).where(
-            Collection.id == collection_id, access.readable_filter(Collection.id, principal)
-        )
-    )
+    found = repository.readable_by_id(session, principal, collection_id)
     if found is None:
         raise NotFound(f"No collection {collection_id}.")
     return found
@@ -118,9 +98,7 @@ def get_by_name(session: Session, name: str, principal: Principal | None = None)
         ids = access.readable_ids_named(session, principal, name)
         found = session.get(Collection, ids[0]) if ids else None
     else:
-        found = session.scalar(
-            select(Collection).where(Collection.name == name).order_by(Collection.created_at)
-        )
+        found = repository.first_named(session, name)
     if found is None:
         raise NotFound(f"No collection named {name!r}.")
     return found
@@ -128,20 +106,9 @@ def get_by_name(session: Session, name: str, principal: Principal | None = None)
 
 def list_visible(session: Session, principal: Principal) -> list[Visible]:
     """The caller's collections and those shared with them, by name."""
-    rows = session.execute(
-        select(Collection, User.email, CollectionShare.permission)
-        .join(User, User.id == Collection.owner_id)
-        .outerjoin(
-            CollectionShare,
-            (CollectionShare.collection_id == Collection.id)
-            & (CollectionShare.user_id == principal.user_id),
-        )
-        .where(access.readable_filter(Collection.id, principal))
-        .order_by(Collection.name, Collection.created_at)
-    ).all()
     return [
         Visible(c, email, "owner" if c.owner_id == principal.user_id else (perm or "read"))
-        for c, email, perm in rows
+        for c, email, perm in repository.visible_rows(session, principal)
     ]
 
 
@@ -154,50 +121,47 @@ def _owned(session: Session, principal: Principal, collection_id: uuid.UUID) -> 
 
 def share(
     session: Session, principal: Principal, collection_id: uuid.UUID, email: str, permission: str
-) -> tuple[CollectionShare, User]:
+) -> CollectionShare:
+    """Share with whoever has `email`, whether or not an account has it yet: the answer is
+    the same either way (no account enumeration); access follows once the account exists."""
     collection = _owned(session, principal, collection_id)
     if permission not in (Permission.read, Permission.write):
         raise Unprocessable("permission is 'read' or 'write'.")
-    user = users.by_email(session, email)
-    if user is None or not user.is_active:
-        raise NotFound("No active user with that email.")
-    if user.id == principal.user_id:
+    address = users.normalize_email(email)
+    if address == principal.email.strip().lower():
         raise Unprocessable("You own this collection already.")
-    session.execute(
-        insert(CollectionShare)
-        .values(collection_id=collection.id, user_id=user.id, permission=str(permission))
-        .on_conflict_do_update(
-            index_elements=["collection_id", "user_id"], set_={"permission": str(permission)}
-        )
+    user = users.by_email(session, address)
+    row = repository.upsert_share(
+        session, collection.id, address, user.id if user is not None else None, str(permission)
     )
     session.commit()
-    row = session.get(CollectionShare, (collection.id, user.id), populate_existing=True)
-    assert row is not None
-    return row, user
+    return row
 
 
 def list_shares(
     session: Session, principal: Principal, collection_id: uuid.UUID
-) -> list[tuple[CollectionShare, str]]:
+) -> list[CollectionShare]:
     collection = _owned(session, principal, collection_id)
-    rows = session.execute(
-        select(CollectionShare, User.email)
-        .join(User, User.id == CollectionShare.user_id)
-        .where(CollectionShare.collection_id == collection.id)
-        .order_by(User.email)
-    ).all()
-    return [(s, e) for s, e in rows]
+    return repository.shares_of(session, collection.id)
 
 
 def unshare(
-    session: Session, principal: Principal, collection_id: uuid.UUID, user_id: uuid.UUID
+    session: Session, principal: Principal, collection_id: uuid.UUID, share_id: uuid.UUID
 ) -> None:
-    """The owner removes a share; a sharee may also remove their own (leave)."""
-    collection = get_readable(session, principal, collection_id)
-    if collection.owner_id != principal.user_id and user_id != principal.user_id:
-        raise Forbidden("Only the owner of a collection manages its shares.")
-    row = session.get(CollectionShare, (collection.id, user_id))
+    """The owner removes a share (or a pending invitation) by its id."""
+    collection = _owned(session, principal, collection_id)
+    row = repository.share_by_id(session, collection.id, share_id)
     if row is None:
         raise NotFound("No such share.")
+    session.delete(row)
+    session.commit()
+
+
+def leave(session: Session, principal: Principal, collection_id: uuid.UUID) -> None:
+    """A sharee removes their own share of a collection."""
+    collection = get_readable(session, principal, collection_id)
+    row = repository.share_of_user(session, collection.id, principal.user_id)
+    if row is None:
+        raise NotFound("This collection is not shared with you.")
     session.delete(row)
     session.commit()

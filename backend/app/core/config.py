@@ -146,8 +146,19 @@ class Settings(BaseSettings):
     rate_limit_enabled: bool = True
     rate_limit_upload: str = "60/minute"
     rate_limit_search: str = "120/minute"
+    # answers (POST /api/v1/chat, /v1/chat/completions): app.chat.router.limit_chat
     rate_limit_chat: str = "30/minute"
     rate_limit_login: str = "20/minute"
+
+    # --- request guard and secrets (issue 7: items 1 and 2) -------------------------------
+    # Largest accepted body of a non-multipart request (JSON), in bytes; 413 above it.
+    max_json_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # Largest whole multipart (upload) request, in bytes; 413 above it. MAX_UPLOAD_BYTES
+    # still limits each file.
+    max_upload_request_bytes: int = Field(default=1024 * 1024 * 1024, ge=1024)
+    # Development only: start even with a known, short or low-entropy JWT_SECRET or the old
+    # default ADMIN_PASSWORD.
+    allow_insecure_secrets: bool = False
 
     # --- HTTP -----------------------------------------------------------------------------
     api_host: str = "127.0.0.1"

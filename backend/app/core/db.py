@@ -37,6 +37,8 @@ def get_engine() -> Engine:
         max_overflow=10,
         pool_pre_ping=True,
         pool_recycle=1800,
+        # Errors (and so logs) never carry the SQL's bound values: they can be user data.
+        hide_parameters=True,
     )
     timeout = settings.db_statement_timeout_ms
 

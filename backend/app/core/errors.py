@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import traceback
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -10,9 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.core.logging import get_logger
-
-log = get_logger(__name__)
+from app.core.logging import REQUEST_ID_HEADER, get_logger, request_id_of
 
 
 class AppError(Exception):
@@ -110,6 +109,8 @@ _STATUS_CODES = {
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    # The handlers take a fresh logger each time (structlog caches loggers once used, and
+    # tests capture these lines).
     @app.exception_handler(AppError)
     async def _app_error(_: Request, exc: AppError) -> JSONResponse:
         return JSONResponse(
@@ -143,7 +144,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(sa_exc.TimeoutError)
     async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
         # Connection refused or lost, pool exhausted, statement timeout: the caller may retry.
-        log.warning("database_unavailable", error=str(exc).splitlines()[0][:300])
+        get_logger(__name__).warning("database_unavailable", error_type=_type_name(exc))
         return JSONResponse(
             error_body("service_unavailable", "The database is unavailable. Try again later."),
             status_code=503,
@@ -152,16 +153,48 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(sa_exc.DataError)
     async def _bad_value(_: Request, exc: sa_exc.DataError) -> JSONResponse:
-        # A value the database refuses (a NUL character, a number out of range): the input's fault.
-        log.info("database_refused_value", error=str(exc.orig).splitlines()[0][:300])
+        # A value the database refuses (a NUL character, a number out of range): the input's
+        # fault. The database's message quotes the value, so only its SQLSTATE is logged.
+        get_logger(__name__).info("database_refused_value", error_type=type(exc.orig).__name__,
+                 sqlstate=getattr(exc.orig, "sqlstate", None))
         return JSONResponse(
             error_body("validation_error", "A value in the request cannot be stored or searched."),
             status_code=422,
         )
 
     @app.exception_handler(Exception)
-    async def _unhandled(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled_error", error=str(exc))
-        return JSONResponse(
-            error_body("internal_error", "An unexpected error occurred."), status_code=500
+    async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
+        # Runs in Starlette's outermost middleware, outside the request id middleware: the id
+        # comes from the request state and goes into the body and the header here.
+        request_id = request_id_of(request.scope)
+        get_logger(__name__).error(
+            "unhandled_error", request_id=request_id, error_type=_type_name(exc),
+            traceback=safe_traceback(exc),
         )
+        body = error_body("internal_error", "An unexpected error occurred. Quote the request "
+                          "id when you report it.")
+        body["error"]["request_id"] = request_id
+        return JSONResponse(
+            body, status_code=500,
+            headers={REQUEST_ID_HEADER: request_id} if request_id else None,
+        )
+
+
+def _type_name(exc: BaseException) -> str:
+    kind = type(exc)
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def safe_traceback(exc: BaseException, max_chain: int = 5) -> str:
+    """The frames and exception types of `exc` and its causes, without any exception message:
+    a database error's message carries the SQL's bound values and the rows it refused."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and len(chain) < max_chain and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    parts = []
+    for link in reversed(chain):
+        frames = "".join(traceback.format_list(traceback.extract_tb(link.__traceback__)))
+        parts.append(f"Traceback (most recent call last):\n{frames}{_type_name(link)}\n")
+    return "\nThe above exception led to:\n\n".join(parts)

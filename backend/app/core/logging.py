@@ -1,11 +1,16 @@
-"""structlog configured for JSON lines (or a console renderer in development)."""
+"""structlog configured for JSON lines (or a console renderer in development), and the
+request id every API log line and error body carries."""
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
+import uuid
 
 import structlog
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.config import get_settings
 
@@ -35,3 +40,52 @@ def configure_logging() -> None:
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:
     return structlog.get_logger(name)  # type: ignore[no-any-return]
+
+
+# --- request id --------------------------------------------------------------------------------
+REQUEST_ID_HEADER = "X-Request-ID"
+REQUEST_ID_STATE_KEY = "request_id"
+# A caller's id is kept when short and made of safe characters; otherwise a new one is made.
+_SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+def valid_request_id(value: str | None) -> str | None:
+    return value if value is not None and _SAFE_REQUEST_ID.fullmatch(value) else None
+
+
+def request_id_of(scope: Scope) -> str | None:
+    state = scope.get("state") or {}
+    found = state.get(REQUEST_ID_STATE_KEY)
+    return found if isinstance(found, str) else None
+
+
+class RequestIdMiddleware:
+    """Takes X-Request-ID (when valid) or makes one, binds it into structlog's context
+    (every log line of the request carries `request_id`), keeps it in the request state
+    and returns it in the X-Request-ID response header."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = next(
+            (v.decode("latin-1") for k, v in scope.get("headers", [])
+             if k.lower() == b"x-request-id"),
+            None,
+        )
+        request_id = valid_request_id(given) or uuid.uuid4().hex
+        scope.setdefault("state", {})[REQUEST_ID_STATE_KEY] = request_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+            await send(message)
+
+        tokens = structlog.contextvars.bind_contextvars(request_id=request_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            structlog.contextvars.reset_contextvars(**tokens)

@@ -120,15 +120,12 @@ def download_document(
 ) -> StreamingResponse:
     doc = service.get(db, document_id, principal)
     stream = service.open_original(store, doc)
-    quoted = doc.filename.replace('"', "")
-    ascii_name = quoted.encode("ascii", "replace").decode()
+    from app.documents.download_headers import download_headers  # issue 7 item 7
+
     return StreamingResponse(
         iter(lambda: stream.read(1024 * 256), b""),
         media_type=doc.content_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{ascii_name}"',
-            "Content-Length": str(doc.size_bytes),
-        },
+        headers=download_headers(doc.filename, doc.content_type, doc.size_bytes),
     )
 
 

@@ -16,6 +16,24 @@ from html.parser import HTMLParser
 from app.documents.sniff import DOCX, HTML, MARKDOWN, PDF, TEXT
 
 MAX_PDF_PAGES = 2000
+# pypdf's decompression limits, per stream (its defaults are 75 MB). Text extraction only
+# decodes content streams (and the fonts' maps), which are well under a few MB in real PDFs;
+# a "PDF bomb" (a few MB that inflate to gigabytes) stops at this limit with LimitReachedError.
+MAX_PDF_STREAM_BYTES = 32 * 1024 * 1024
+MAX_PDF_DECODING_WORK_BYTES = 4 * MAX_PDF_STREAM_BYTES
+PDF_LIMITS = {
+    "maximum_declared_stream_length": MAX_PDF_STREAM_BYTES,
+    "array_based_stream_maximum_output_length": MAX_PDF_STREAM_BYTES,
+    "zlib_maximum_output_length": MAX_PDF_STREAM_BYTES,
+    "lzw_maximum_output_length": MAX_PDF_STREAM_BYTES,
+    "run_length_maximum_output_length": MAX_PDF_STREAM_BYTES,
+    "brotli_maximum_output_length": MAX_PDF_STREAM_BYTES,
+    "jbig2_maximum_output_length": MAX_PDF_STREAM_BYTES,
+    "image_maximum_buffer_size": MAX_PDF_STREAM_BYTES,
+    "xmp_maximum_input_length": MAX_PDF_STREAM_BYTES,
+    "stream_decoding_work_maximum_length": MAX_PDF_DECODING_WORK_BYTES,
+    "xfa_decoding_work_maximum_length": MAX_PDF_DECODING_WORK_BYTES,
+}
 MAX_DOCX_UNCOMPRESSED = 200 * 1024 * 1024
 MAX_DOCX_RATIO = 200
 
@@ -179,25 +197,40 @@ def parse_html(data: bytes) -> ParsedDocument:
 
 
 def parse_pdf(data: bytes) -> ParsedDocument:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf import apply_configuration, get_configuration
+    from pypdf.errors import LimitReachedError, PyPdfError
 
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise ParseError("The PDF is encrypted; upload a copy without a password.")
-        count = len(reader.pages)
-        if count > MAX_PDF_PAGES:
-            raise ParseError(f"The PDF has {count} pages; the limit is {MAX_PDF_PAGES}.")
-        segments = [
-            Segment(_clean(page.extract_text() or ""), page=i + 1)
-            for i, page in enumerate(reader.pages)
-        ]
-        meta_title = reader.metadata.title if reader.metadata else None
+        with apply_configuration(get_configuration().with_overwrites(**PDF_LIMITS)):
+            return _read_pdf(data)
     except ParseError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
-        raise ParseError(f"The PDF is corrupt or unreadable: {exc}") from exc
+    except LimitReachedError as exc:
+        mb = MAX_PDF_STREAM_BYTES // (1024 * 1024)
+        raise ParseError(
+            f"The PDF expands past {mb} MB in one of its parts (a decompression bomb, or far "
+            "more than text needs): refused."
+        ) from exc
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
+        raise ParseError("The PDF is corrupt or unreadable.") from exc
+    except RecursionError as exc:
+        raise ParseError("The PDF is nested too deeply to read.") from exc
+
+
+def _read_pdf(data: bytes) -> ParsedDocument:
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data))
+    if reader.is_encrypted:
+        raise ParseError("The PDF is encrypted; upload a copy without a password.")
+    count = len(reader.pages)
+    if count > MAX_PDF_PAGES:
+        raise ParseError(f"The PDF has {count} pages; the limit is {MAX_PDF_PAGES}.")
+    segments = [
+        Segment(_clean(page.extract_text() or ""), page=i + 1)
+        for i, page in enumerate(reader.pages)
+    ]
+    meta_title = reader.metadata.title if reader.metadata else None
     return ParsedDocument(segments, page_count=count, title=meta_title or None)
 
 
@@ -206,7 +239,7 @@ def _check_zip(data: bytes) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             total = sum(info.file_size for info in zf.infolist())
     except zipfile.BadZipFile as exc:
-        raise ParseError(f"The DOCX is not a valid zip container: {exc}") from exc
+        raise ParseError("The DOCX is not a valid zip container.") from exc
     if total > MAX_DOCX_UNCOMPRESSED or total > max(len(data), 1) * MAX_DOCX_RATIO:
         raise ParseError(
             f"The DOCX expands to {total} bytes from {len(data)}: refused as a decompression bomb."
@@ -233,9 +266,9 @@ def parse_docx(data: bytes) -> ParsedDocument:
             None,
         )
     except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as exc:
-        raise ParseError(f"The DOCX is corrupt or unreadable: {exc}") from exc
+        raise ParseError("The DOCX is corrupt or unreadable.") from exc
     except Exception as exc:  # lxml raises XMLSyntaxError and friends
-        raise ParseError(f"The DOCX could not be read: {exc}") from exc
+        raise ParseError("The DOCX could not be read.") from exc
     return ParsedDocument([Segment(_clean("\n".join(paragraphs)))], title=title or None)
 
 

@@ -111,6 +111,9 @@ def run(document_id: uuid.UUID, task_id: str | None = None) -> Outcome:
     try:
         parsed = parse(data, content_type)
     except ParseError as exc:
+        # The library's own message stays in the log; the document gets the plain reason.
+        log.warning("parse_failed", document_id=str(document_id), reason=str(exc),
+                    cause=repr(exc.__cause__) if exc.__cause__ else None)
         raise IngestFailure(FailureCode.parse_failed, str(exc)) from exc
     except RecursionError as exc:
         raise IngestFailure(

@@ -8,8 +8,12 @@ timeout longer than the longest ingest.
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
+
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import beat_embedded_init, worker_process_init
 
 import app.models
 from app.core.config import get_settings
@@ -64,6 +68,37 @@ celery_app = create_celery()
 app = celery_app
 
 
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def die_with_parent() -> bool:
+    """Ask Linux to SIGKILL this process when its parent dies (a no-op elsewhere). A prefork
+    pool child or an embedded beat whose worker was SIGKILLed (an out-of-memory kill) would
+    otherwise live on as an orphan, holding memory and maybe a task. True if it was set."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    parent = os.getppid()
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        return False
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os.kill(os.getpid(), signal.SIGKILL)
+    return True
+
+
 @worker_process_init.connect
 def _init_worker_process(**_: object) -> None:
+    from billiard.process import current_process
+
+    # prefork: a pool child. (The solo pool sends this signal in the worker process itself,
+    # which may be a test run or `cairn eval`: that one is left alone.)
+    if current_process().name != "MainProcess":
+        die_with_parent()
     configure_logging()
+
+
+@beat_embedded_init.connect
+def _init_embedded_beat(**_: object) -> None:
+    die_with_parent()

@@ -1,21 +1,84 @@
 """The chaos run shared by tests/test_faults_chaos.py and bench/chaos_test.py: uploads while
-a worker is SIGKILLed at random, then counts of lost, duplicated and stuck documents.
-No pytest here and no import of conftest (bench imports it too)."""
+a worker is SIGKILLed at random, then counts of lost, duplicated and stuck documents; and the
+helpers both need (a worker's pool children, the reconciler run in another environment).
+No pytest here: bench/ imports it from the installed `app`, never from tests/."""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import random
+import signal
+import subprocess
+import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Protocol
 
 import httpx
 from sqlalchemy import create_engine, text
 
-from tests.fault_procs import Worker
+from app.launcher.procs import BACKEND
+
+
+class ChaosWorker(Protocol):
+    """What the chaos run does to a worker (tests/fault_procs.Worker, bench's PlatformWorker)."""
+
+    def kill_pool_child(self) -> int | None: ...
+    def kill_group(self) -> None: ...
+    def stop(self) -> None: ...
+
+
+def pool_children(pid: int) -> list[int]:
+    """The pids of a worker's children (its prefork pool, an embedded beat)."""
+    import psutil
+
+    try:
+        return [c.pid for c in psutil.Process(pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
+
+
+def kill_pool_child(pid: int) -> int | None:
+    """SIGKILL one pool process of the worker `pid`; the worker replaces it. Its pid, or None."""
+    children = pool_children(pid)
+    if not children:
+        return None
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(children[0], signal.SIGKILL)
+    return children[0]
+
+
+def run_python(env: Mapping[str, str], code: str, timeout_s: float = 120) -> str:
+    """Run a snippet in a fresh interpreter with `env` (e.g. the reconciler on another Redis)."""
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=BACKEND, env=dict(env), capture_output=True,
+        text=True, timeout=timeout_s, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(f"snippet failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return done.stdout
+
+
+RECONCILE_NOW = """
+import json
+from datetime import UTC, datetime, timedelta
+from app.core.config import get_settings
+from app.documents.tasks import reconcile_documents
+ahead = timedelta(seconds=get_settings().task_visibility_timeout_s + 61)
+print(json.dumps(reconcile_documents(now=datetime.now(UTC) + ahead)))
+"""
+
+
+def reconcile_in(env: Mapping[str, str]) -> dict[str, int]:
+    """The reconciler with its clock moved past the stall deadline: every unfinished
+    document counts as stalled and is re-enqueued (or dead-lettered past its attempts)."""
+    out: dict[str, int] = json.loads(run_python(env, RECONCILE_NOW).strip().splitlines()[-1])
+    return out
 
 # --- the chaos run -----------------------------------------------------------------------------
 
@@ -76,7 +139,7 @@ def run_chaos(
     api_url: str,
     database_url: str,
     *,
-    start_worker: Callable[[], Worker | Any],
+    start_worker: Callable[[], ChaosWorker],
     reconcile: Callable[[], dict[str, int]],
     uploads: int = 200,
     seed: int = 7,
