@@ -146,3 +146,15 @@ def test_every_variable_listed_in_env_example_is_read_somewhere() -> None:
     text = "\n".join(p.read_text() for p in readers)
     unread = {n for n in _env_example_names() - fields if n not in text}
     assert unread == set()
+
+
+def test_a_documents_chunks_are_dropped_in_one_place() -> None:
+    """delete(Chunk) and unindex_document() appear only in documents/repository.drop_chunks."""
+    places = []
+    for path in _modules():
+        text = path.read_text()
+        for needle in ("delete(Chunk)", "unindex_document("):
+            for number, line in enumerate(text.splitlines(), start=1):
+                if needle in line and not line.lstrip().startswith("def "):
+                    places.append(str(path.relative_to(APP)))
+    assert places == ["documents/repository.py", "documents/repository.py"]

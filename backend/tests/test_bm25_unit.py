@@ -21,6 +21,14 @@ from app.search import lexical_index
 from app.search.filters import SearchScope
 from app.search.lexical import lexical_search
 
+# A stage that agrees with each status (the database checks the pair).
+STAGE_OF = {
+    DocumentStatus.queued: "queued",
+    DocumentStatus.processing: "embedding",
+    DocumentStatus.ready: "done",
+    DocumentStatus.failed: "failed",
+}
+
 
 def make_collection(db: Session, config: str = "simple") -> Collection:
     owner = local_user(db)  # commits once if the user is new; nothing else is pending yet
@@ -54,7 +62,7 @@ def add_document(
         storage_key="none",
         metadata_=metadata or {},
         status=status,
-        stage="done",
+        stage=STAGE_OF[status],
         timings={},
     )
     db.add(doc)

@@ -89,7 +89,14 @@ except ParseError as exc:
     outcome = "ParseError: " + str(exc)
 except MemoryError:
     outcome = "MemoryError"
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+# VmHWM is this process image's own peak; ru_maxrss would carry over the peak of the
+# (large) pytest process that forked it, since Linux keeps it across exec.
+try:
+    status = open("/proc/self/status").read()
+    peak = next(int(line.split()[1]) for line in status.splitlines()
+                if line.startswith("VmHWM:")) // 1024
+except OSError:  # macOS: no /proc; ru_maxrss is in bytes there
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // (1024 * 1024)
 print(json.dumps({{"outcome": outcome, "peak_mb": peak}}))
 """
     done = subprocess.run([sys.executable, "-c", script], cwd=BACKEND, capture_output=True,
