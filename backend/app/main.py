@@ -14,6 +14,8 @@ from app.auth.bootstrap import on_startup as auth_startup
 from app.auth.router import auth_router, keys_router, public_router, users_router
 from app.auth.routes import assert_protected, protected_router
 from app.auth.secret import check_startup_secrets
+from app.chat.openai_router import router as openai_router
+from app.chat.router import router as chat_router
 from app.collections.router import router as collections_router
 from app.core.config import get_settings
 from app.core.errors import install_error_handlers
@@ -21,6 +23,7 @@ from app.core.logging import RequestIdMiddleware, configure_logging, get_logger
 from app.core.request_guard import RequestGuard
 from app.documents.router import router as documents_router
 from app.health.router import router as health_router
+from app.mcp_server.endpoint import mcp_route
 from app.providers.embeddings import get_embedder
 from app.search.router import router as search_router
 from app.tasks.router import router as tasks_router
@@ -68,10 +71,13 @@ def create_app() -> FastAPI:
     api = protected_router()
     for router in (
         auth_router, users_router, keys_router,
-        documents_router, collections_router, search_router, tasks_router,
+        documents_router, collections_router, search_router, tasks_router, chat_router,
     ):
         api.include_router(router)
     app.include_router(api)
+    app.include_router(openai_router)  # /v1: OpenAI-compatible, its own get_principal
+    # /mcp: MCP over streamable HTTP, authenticated by the same credentials
+    app.router.routes.append(mcp_route())
     assert_protected(app)
     return app
 

