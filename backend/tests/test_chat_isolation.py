@@ -83,4 +83,8 @@ def test_a_share_revoked_mid_conversation_removes_its_sources(make_user: Any, db
     assert "Varga" not in follow["answer"]
     stored = bob.get(f"/api/v1/conversations/{first['conversation_id']}").json()
     assert all(s["document_id"] != secret for m in stored["messages"] for s in m["sources"])
+    # the earlier answer quoted the document: its text is withheld too
+    assert not any("8.3 million" in m["content"] for m in stored["messages"])
+    assert any("no longer read" in m["content"] for m in stored["messages"]
+               if m["role"] == "assistant")
     assert_error(bob.post("/api/v1/chat", json={"message": QUESTION, "collection": name}), 404)

@@ -108,9 +108,31 @@ def _history(session: Session, principal: Principal, conversation_id: uuid.UUID 
     turns = get_settings().chat_history_turns
     recent = repository.messages(session, conversation.id, last=max(2 * turns, 2))
     previous = next((m.query or m.content for m in reversed(recent) if m.role == "user"), None)
-    past = [ChatMessage(m.role, strip_markers(m.content)) for m in recent[-2 * turns:]] \
-        if turns else []
+    readable = _readable_sources(session, principal, recent)
+    past = [ChatMessage(m.role, strip_markers(_visible_content(m, readable)))
+            for m in recent[-2 * turns:]] if turns else []
     return conversation, past, previous
+
+
+# An earlier answer built on a document the caller can no longer read (a share revoked since)
+# is neither shown again nor sent to the model as history: its text may quote that document.
+WITHHELD = "[This answer cited documents you can no longer read.]"
+
+
+def _source_ids(message: Message) -> set[uuid.UUID]:
+    return {uuid.UUID(str(s["document_id"])) for s in message.sources}
+
+
+def _readable_sources(session: Session, principal: Principal,
+                      messages: list[Message]) -> set[uuid.UUID]:
+    ids = set().union(*(_source_ids(m) for m in messages)) if messages else set()
+    return repository.readable_documents(session, principal, list(ids))
+
+
+def _visible_content(message: Message, readable: set[uuid.UUID]) -> str:
+    if message.role == "assistant" and not _source_ids(message) <= readable:
+        return WITHHELD
+    return message.content
 
 
 def retrieve(session: Session, principal: Principal, request: ChatRequest,
@@ -192,16 +214,16 @@ def list_conversations(session: Session, principal: Principal, limit: int,
 def get_conversation(session: Session, principal: Principal,
                      conversation_id: uuid.UUID) -> ConversationDetail:
     """The conversation with its messages; sources of documents the caller can no longer
-    read (a share revoked since) are left out."""
+    read (a share revoked since) are left out, and so is the text of an answer built on
+    them."""
     conversation = repository.get_conversation(session, conversation_id, principal.user_id)
     if conversation is None:
         raise NotFound("No such conversation.", code="conversation_not_found")
     messages = repository.messages(session, conversation.id)
-    ids = {uuid.UUID(str(s["document_id"])) for m in messages for s in m.sources}
-    readable = repository.readable_documents(session, principal, list(ids))
+    readable = _readable_sources(session, principal, messages)
     out = [
         MessageOut(
-            id=m.id, role=m.role, content=m.content, query=m.query,
+            id=m.id, role=m.role, content=_visible_content(m, readable), query=m.query,
             sources=[s for s in m.sources if uuid.UUID(str(s["document_id"])) in readable],
             provider=m.provider, usage=m.usage, timings=m.timings, created_at=m.created_at,
         )
