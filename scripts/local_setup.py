@@ -1,4 +1,4 @@
-"""Helpers of ./start.sh and start.bat (standard library, plus the backend's env-file reader).
+"""Helpers of ./start.sh and start.bat (standard library only).
 
   python scripts/local_setup.py admin FILE          create FILE with ADMIN_EMAIL and a random
                                                    ADMIN_PASSWORD unless it holds a password
@@ -38,10 +38,16 @@ ADMIN_EMAIL = "admin@cairn.local"
 
 
 def read_env(path: Path) -> dict[str, str]:
-    """KEY=value lines (the backend's one reader; installed by the time this is needed)."""
-    from app.launcher.envexec import read_env_file
-
-    return read_env_file(path) if path.exists() else {}
+    values: dict[str, str] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            if "=" in line and not line.lstrip().startswith("#"):
+                key, _, value = line.partition("=")
+                value = value.strip()
+                if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+                    value = value[1:-1]
+                values[key.strip()] = value
+    return values
 
 
 def write_env(path: Path, values: dict[str, str]) -> None:
