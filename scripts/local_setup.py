@@ -1,4 +1,5 @@
-"""Helpers of ./start.sh and start.bat (standard library only: start.bat reads .env with it before anything is installed).
+"""Helpers of ./start.sh and start.bat (standard library only: start.bat reads .env with it
+before anything is installed).
 
   python scripts/local_setup.py admin FILE          create FILE with ADMIN_EMAIL and a random
                                                    ADMIN_PASSWORD unless it holds a password
