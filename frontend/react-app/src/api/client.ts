@@ -1,6 +1,6 @@
 import createClient from "openapi-fetch";
 import type { components, paths } from "./schema";
-import { authFetch, errorOf } from "./auth";
+import { ApiError, authFetch, errorOf } from "./auth";
 
 export type Schemas = components["schemas"];
 export type DocumentOut = Schemas["DocumentOut"];
@@ -21,7 +21,6 @@ export async function unwrap<T>(p: Promise<{ data?: T; error?: unknown; response
   if (error !== undefined || !response.ok) {
     const err = (error as { error?: { code?: string; message?: string } } | undefined)?.error;
     if (err) {
-      const { ApiError } = await import("./auth");
       throw new ApiError(response.status, err.code ?? `http_${response.status}`, err.message ?? "Request failed");
     }
     throw await errorOf(response);
