@@ -1,7 +1,7 @@
 import { Alert, Center, Loader, Text } from "@mantine/core";
 
 export function Loading({ label = "Loading…" }: { label?: string }) {
-  return <Center p="lg" role="status"><Loader size="sm" aria-label={label} /><Text ml="sm">{label}</Text></Center>;
+  return <Center p="lg" role="status"><Loader size="sm" /><Text ml="sm">{label}</Text></Center>;
 }
 export function ErrorState({ error }: { error: unknown }) {
   const message = error instanceof Error ? error.message : String(error);

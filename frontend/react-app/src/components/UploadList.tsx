@@ -24,7 +24,7 @@ export function UploadList({ items }: { items: UploadItem[] }) {
           </Group>
           <Progress value={it.progress * 100} color={it.state === "error" ? "red" : undefined}
             aria-label={`Upload of ${it.name}`} />
-          {it.error && <Text size="xs" c="red.8">{it.error}</Text>}
+          {it.error && <Text size="xs" c="red.9">{it.error}</Text>}
         </div>
       ))}
     </Stack>

@@ -91,7 +91,7 @@ export function Chat() {
                   ? <AnswerText text={t.text} known={new Set(t.sources.map((s) => s.n))} onCite={(n) => setCited(t.sources.find((s) => s.n === n) ?? null)} />
                   : <Text style={{ whiteSpace: "pre-wrap" }}>{t.text}</Text>}
                 {t.streaming && <Text size="xs" c="dimmed" role="status">Answering…</Text>}
-                {t.error && <Text size="sm" c="red.8" role="alert">{t.error}</Text>}
+                {t.error && <Text size="sm" c="red.9" role="alert">{t.error}</Text>}
               </Paper>
             ))}
           </div>
@@ -115,7 +115,7 @@ export function Chat() {
           </Paper>
         ))}
       </Grid.Col>
-      <Modal opened={cited !== null} onClose={() => setCited(null)} title={cited ? `[${cited.n}] ${cited.filename}` : ""}>
+      <Modal opened={cited !== null} onClose={() => setCited(null)} title={cited ? `[${cited.n}] ${cited.filename}` : ""} closeButtonProps={{ "aria-label": "Close" }}>
         {cited && (
           <Stack>
             <Text size="sm" c="dimmed">{cited.collection}{cited.page != null ? ` · page ${cited.page}` : ""}</Text>

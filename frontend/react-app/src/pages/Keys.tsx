@@ -28,7 +28,7 @@ export function Keys() {
       </form>
       {create.error && <ErrorState error={create.error} />}
       {created && (
-        <Alert color="green" title="Your new key (shown once: copy it now)" withCloseButton onClose={() => setCreated(null)}>
+        <Alert color="green" title="Your new key (shown once: copy it now)" withCloseButton closeButtonLabel="Dismiss" onClose={() => setCreated(null)}>
           <Code block>{created}</Code>
         </Alert>
       )}

@@ -55,7 +55,7 @@ export function Library() {
       <Title order={1}>Library</Title>
       <TextInput label="Upload into collection" description="Leave empty for your default collection"
         value={target} onChange={(e) => setTarget(e.currentTarget.value)} maw={360} />
-      <Dropzone onDrop={onDrop} multiple aria-label="Upload files: drop them here or press to pick">
+      <Dropzone onDrop={onDrop} multiple inputProps={{ "aria-label": "Files to upload" }}>
         <Text ta="center" py="md">Drop files here, or click to pick (PDF, DOCX, text, images…)</Text>
       </Dropzone>
       <UploadList items={uploads} />
@@ -76,7 +76,7 @@ export function Library() {
               {docs.data.items.map((d) => (
                 <Table.Tr key={d.id} data-doc={d.filename}>
                   <Table.Td><Anchor component={Link} to={`/documents/${d.id}`}>{d.filename}</Anchor>
-                    {d.status === "failed" && <Text size="xs" c="red.8" className="doc-error">{d.error_code}: {d.error}</Text>}</Table.Td>
+                    {d.status === "failed" && <Text size="xs" c="red.9" className="doc-error">{d.error_code}: {d.error}</Text>}</Table.Td>
                   <Table.Td>{d.collection}</Table.Td>
                   <Table.Td><StatusBadge status={d.status} stage={d.stage} /></Table.Td>
                   <Table.Td>{d.chunk_count}</Table.Td>
@@ -92,7 +92,7 @@ export function Library() {
       )}
       {retry.error && <ErrorState error={retry.error} />}
       {total > PAGE && <Pagination total={Math.ceil(total / PAGE)} value={page} onChange={setPage} aria-label="Pages" />}
-      <Modal opened={confirm !== null} onClose={() => setConfirm(null)} title="Delete document?">
+      <Modal opened={confirm !== null} onClose={() => setConfirm(null)} title="Delete document?" closeButtonProps={{ "aria-label": "Close" }}>
         <Text>Delete <b>{confirm?.filename}</b> and its chunks? This cannot be undone.</Text>
         {remove.error && <ErrorState error={remove.error} />}
         <Group justify="end" mt="md">
