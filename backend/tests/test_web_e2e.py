@@ -1,6 +1,7 @@
 """The web app end to end in a real browser (Debian's chromium driven by playwright-core):
 sign in, upload two files and watch them become ready live, see a failed upload's reason,
-search and open a hit, chat with a streamed answer and a working citation, delete a document.
+search and open a hit, chat with a streamed answer and a working citation, create, share
+and unshare a collection, delete a document.
 Screenshots of every page go to test-artifacts/web/; axe-core checks every main page.
 
 Needs the built app (npm run build), its node_modules and /usr/bin/chromium; ./run_tests.sh
@@ -42,7 +43,7 @@ def test_web_app_end_to_end_in_chromium(api_url: str, tmp_path: Path) -> None:
     reason = _missing()
     if reason:
         pytest.skip(f"browser tests skipped: {reason}")
-    user = create_test_user()
+    user, friend = create_test_user(), create_test_user()
     (tmp_path / "basalt.pdf").write_bytes(make_pdf(
         ["Basalt columns form when thick lava cools slowly and contracts into hexagonal joints."]))
     (tmp_path / "granite.pdf").write_bytes(make_pdf(
@@ -51,7 +52,7 @@ def test_web_app_end_to_end_in_chromium(api_url: str, tmp_path: Path) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     proc = subprocess.run(
         ["node", "e2e/run.mjs", api_url, user.email, user.password, str(tmp_path),
-         str(ARTIFACTS)],
+         str(ARTIFACTS), friend.email],
         cwd=APP, capture_output=True, text=True, timeout=240, check=False,
     )
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
@@ -63,5 +64,5 @@ def test_web_app_end_to_end_in_chromium(api_url: str, tmp_path: Path) -> None:
     bad = {page: [v for v in found if v["impact"] in ("serious", "critical")]
            for page, found in result["axe"].items()}
     assert not any(bad.values()), f"axe serious/critical violations: {bad}"
-    assert len(result["shots"]) == 8
+    assert len(result["shots"]) == 9
     assert not result["consoleErrors"], result["consoleErrors"]

@@ -8,6 +8,7 @@ OVERLAP before the previous poll and drops states it has already sent.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -23,6 +24,7 @@ OVERLAP = timedelta(seconds=30)
 
 # Open streams, for tests and diagnostics: a stream leaves this set when its client goes.
 ACTIVE: set[int] = set()
+_ids = itertools.count()
 
 
 def document_event(doc: Document) -> dict[str, Any]:
@@ -55,7 +57,7 @@ def _poll(principal: Principal, since: datetime) -> tuple[datetime, list[dict[st
 async def stream(principal: Principal, poll_seconds: float = POLL_SECONDS,
                  ) -> AsyncIterator[dict[str, str]]:
     """SSE messages: `ready` once, then `document` per change; ends when cancelled."""
-    key = id(asyncio.current_task())
+    key = next(_ids)  # not id(task): a finished stream's id can be reused by a new one
     ACTIVE.add(key)
     sent: dict[str, str] = {}  # document id -> the last state sent
     try:

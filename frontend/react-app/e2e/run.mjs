@@ -6,7 +6,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 
-const [base, email, password, files, out] = process.argv.slice(2);
+const [base, email, password, files, out, friend] = process.argv.slice(2);
 const require = createRequire(import.meta.url);
 const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 const T = 60_000;
@@ -81,12 +81,24 @@ try {
   await check("05-chat");
   await page.keyboard.press("Escape");
 
+  await page.getByRole("link", { name: "Collections" }).click();
+  await page.getByLabel("New collection").fill("shared-notes");
+  await page.getByRole("button", { name: "Create" }).click();
+  await page.getByLabel("Share shared-notes with (email)").fill(friend);
+  await page.getByLabel("Share shared-notes with (email)").locator("xpath=ancestor::form")
+    .getByRole("button", { name: "Share" }).click();
+  await page.getByRole("button", { name: `Unshare ${friend}` }).waitFor();
+  await check("06-collections");
+  await page.getByRole("button", { name: `Unshare ${friend}` }).click();
+  await page.getByRole("button", { name: `Unshare ${friend}` }).waitFor({ state: "detached" });
+  step("collection created, shared and unshared");
+
   await page.getByRole("link", { name: "API keys" }).click();
   await page.getByRole("heading", { name: "API keys" }).waitFor();
-  await check("06-api-keys");
+  await check("07-api-keys");
   await page.getByRole("link", { name: "Status" }).click();
   await page.getByText("Overall:").waitFor();
-  await check("07-status");
+  await check("08-status");
 
   await page.getByRole("link", { name: "Library" }).click();
   await page.getByRole("button", { name: "Delete granite.pdf" }).click();
@@ -96,7 +108,7 @@ try {
 
   await page.setViewportSize({ width: 390, height: 844 });
   await page.getByRole("button", { name: "Toggle navigation" }).waitFor();
-  await check("08-library-phone");
+  await check("09-library-phone");
   console.log("RESULT " + JSON.stringify({ ok: true, reason, axe, shots, consoleErrors }));
 } catch (err) {
   await page.screenshot({ path: join(out, "failure.png"), fullPage: true }).catch(() => {});

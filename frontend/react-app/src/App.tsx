@@ -10,9 +10,10 @@ import { DocumentView } from "./pages/Document";
 import { Search } from "./pages/Search";
 import { Chat } from "./pages/Chat";
 import { Keys } from "./pages/Keys";
+import { Collections } from "./pages/Collections";
 import { Status } from "./pages/Status";
 
-const LINKS = [["/", "Library"], ["/search", "Search"], ["/chat", "Chat"], ["/keys", "API keys"], ["/status", "Status"]] as const;
+const LINKS = [["/", "Library"], ["/collections", "Collections"], ["/search", "Search"], ["/chat", "Chat"], ["/keys", "API keys"], ["/status", "Status"]] as const;
 
 export function App() {
   const [signedIn, setSignedIn] = useState(isSignedIn());
@@ -43,6 +44,7 @@ export function App() {
           <Routes>
             <Route path="/" element={<Library />} />
             <Route path="/documents/:id" element={<DocumentView />} />
+            <Route path="/collections" element={<Collections />} />
             <Route path="/search" element={<Search />} />
             <Route path="/chat" element={<Chat />} />
             <Route path="/keys" element={<Keys />} />
