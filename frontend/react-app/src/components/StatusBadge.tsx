@@ -4,5 +4,5 @@ const COLOR: Record<string, string> = { queued: "gray", processing: "blue", read
 
 export function StatusBadge({ status, stage }: { status: string; stage?: string }) {
   const label = status === "processing" && stage ? `${stage}` : status;
-  return <Badge color={COLOR[status] ?? "gray"} variant="light" data-status={status}>{label}</Badge>;
+  return <Badge color={COLOR[status] ?? "gray"} variant="light" data-status={status} style={{ flexShrink: 0, overflow: "visible" }}>{label}</Badge>;
 }

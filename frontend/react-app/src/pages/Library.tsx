@@ -78,7 +78,7 @@ export function Library() {
                   <Table.Td><Anchor component={Link} to={`/documents/${d.id}`}>{d.filename}</Anchor>
                     {d.status === "failed" && <Text size="xs" c="red.9" className="doc-error">{d.error_code}: {d.error}</Text>}</Table.Td>
                   <Table.Td>{d.collection}</Table.Td>
-                  <Table.Td><StatusBadge status={d.status} stage={d.stage} /></Table.Td>
+                  <Table.Td style={{ whiteSpace: "nowrap" }}><StatusBadge status={d.status} stage={d.stage} /></Table.Td>
                   <Table.Td>{d.chunk_count}</Table.Td>
                   <Table.Td><Group gap="xs" wrap="nowrap">
                     {d.status === "failed" && <Button size="xs" variant="light" onClick={() => retry.mutate(d.id)}>Retry</Button>}
