@@ -64,6 +64,23 @@ step "ruff check"
 step "mypy --strict (backend/app)"
 (cd "$BACKEND" && "$VENV/bin/mypy" app) || failed+=("mypy")
 
+# The web app: install, build (the e2e test serves dist/), component tests. Without Node
+# these are skipped, and so are the browser tests (which also need /usr/bin/chromium).
+WEB="$ROOT/frontend/react-app"
+if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+    step "web app: npm ci, build, vitest"
+    (cd "$WEB" && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent) \
+        || failed+=("web build")
+    (cd "$WEB" && npm test --silent) || failed+=("vitest")
+    if [[ -x "${CHROMIUM:-/usr/bin/chromium}" ]]; then
+        echo "browser tests: chromium found, tests/test_web_e2e.py runs"
+    else
+        echo "browser tests: SKIPPED (no chromium; apt-get install chromium)"
+    fi
+else
+    echo "web app: SKIPPED (node/npm not found): no build, no vitest, no browser tests"
+fi
+
 step "pytest"
 (cd "$BACKEND" && "$PY" -m pytest --timeout=300 "$@")
 rc=$?

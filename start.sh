@@ -9,7 +9,7 @@
 # written by `cairn supervisor-config`): embedded Postgres 16 + pgvector (data/postgres) and
 # Redis (data/redis) through `python -m app.cli services`, the API (uvicorn), one Celery worker
 # with beat embedded, and the Gradio console. A program that dies is restarted (with a growing
-# pause); the others keep running. Logs go to data/logs/*.log. Works with macOS's bash 3.2.
+# pause); the others keep running. Logs: data/logs/*.log. Web app at / (scripts/build_web.sh).
 # Overrides (environment or .env): PYTHON, API_HOST, API_PORT, CONSOLE_PORT, REDIS_PORT,
 # DATA_DIR, TORCH_SPEC, TORCH_INDEX_URL, READY_TIMEOUT, SKIP_INSTALL=1.
 set -euo pipefail
@@ -216,6 +216,7 @@ fi
 
 HAVE_CONSOLE=0
 [ -f "$CONSOLE_DIR/app.py" ] && [ -f "$CONSOLE_DIR/requirements.txt" ] && HAVE_CONSOLE=1
+"$ROOT/scripts/build_web.sh" || warn "the web app was not built (see above); the API still starts"
 console_args=""
 [ "$HAVE_CONSOLE" = 1 ] && console_args="--console-dir $CONSOLE_DIR"
 # The programs' command lines come from the backend (app/launcher), defined once.
@@ -351,6 +352,7 @@ fi
 cat <<EOF
 
   Cairn is ready (started in $(( $(date +%s) - t_start ))s).
+    Web app      http://127.0.0.1:$API_PORT/
     API          http://127.0.0.1:$API_PORT
     API docs     http://127.0.0.1:$API_PORT/docs
 EOF

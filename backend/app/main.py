@@ -22,11 +22,13 @@ from app.core.errors import install_error_handlers
 from app.core.logging import RequestIdMiddleware, configure_logging, get_logger
 from app.core.request_guard import RequestGuard
 from app.documents.router import router as documents_router
+from app.events.router import router as events_router
 from app.health.router import router as health_router
 from app.mcp_server.endpoint import mcp_route
 from app.providers.embeddings import get_embedder
 from app.search.router import router as search_router
 from app.tasks.router import router as tasks_router
+from app.web import install_web
 
 log = get_logger(__name__)
 
@@ -72,6 +74,7 @@ def create_app() -> FastAPI:
     for router in (
         auth_router, users_router, keys_router,
         documents_router, collections_router, search_router, tasks_router, chat_router,
+        events_router,
     ):
         api.include_router(router)
     app.include_router(api)
@@ -79,6 +82,7 @@ def create_app() -> FastAPI:
     # /mcp: MCP over streamable HTTP, authenticated by the same credentials
     app.router.routes.append(mcp_route())
     assert_protected(app)
+    install_web(app)  # last: `/` and the SPA fallback for every other GET
     return app
 
 

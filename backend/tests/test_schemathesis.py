@@ -44,7 +44,9 @@ def _load_schema() -> Any:
     return schemathesis.openapi.from_asgi("/openapi.json", create_app())
 
 
-schema = _load_schema()
+# GET /api/v1/events is an endless stream (tests/test_events_api.py covers it): a fuzzed call
+# that authenticates would never finish reading its body.
+schema = _load_schema().exclude(path="/api/v1/events")
 
 
 @schema.parametrize()

@@ -1,0 +1,119 @@
+// End-to-end run of the web app in Debian's chromium (playwright-core; no browser download).
+//   node e2e/run.mjs <base url> <email> <password> <files dir> <artifacts dir>
+// Prints one JSON line (RESULT {...}) with the axe findings per page; exits non-zero on failure.
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const [base, email, password, files, out, friend] = process.argv.slice(2);
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+const T = 60_000;
+const axe = {};
+const shots = [];
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run"],
+});
+const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+page.setDefaultTimeout(T);
+const consoleErrors = [];
+page.on("pageerror", (e) => consoleErrors.push(String(e)));
+
+async function check(name) {
+  await page.addScriptTag({ content: axeSource });
+  const result = await page.evaluate(async () =>
+    // eslint-disable-next-line no-undef
+    (await axe.run(document, { resultTypes: ["violations"] })).violations.map((v) => ({
+      id: v.id, impact: v.impact, nodes: v.nodes.length, targets: v.nodes.slice(0, 4).map((n) => `${n.target} ${n.failureSummary?.split("\n").pop() ?? ""}`) })));
+  axe[name] = result;
+  const file = join(out, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  shots.push(file);
+}
+const step = (s) => console.log(`e2e: ${s}`);
+
+try {
+  await page.goto(base + "/");
+  await page.getByLabel("Email").waitFor();
+  await check("01-sign-in");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password", { exact: false }).first().fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { name: "Library" }).waitFor();
+  step("signed in");
+
+  await page.getByLabel("Upload into collection").fill("e2e");
+  await page.locator("input[type=file]").setInputFiles(
+    ["basalt.pdf", "granite.pdf", "empty.pdf"].map((f) => join(files, f)));
+  await page.getByRole("listitem").filter({ hasText: "basalt.pdf" }).getByText("created").waitFor();
+  for (const name of ["basalt.pdf", "granite.pdf"]) {
+    await page.locator(`tr[data-doc="${name}"] [data-status="ready"]`).waitFor(); // live, no reload
+  }
+  await page.locator('tr[data-doc="empty.pdf"] .doc-error').waitFor();
+  const reason = await page.locator('tr[data-doc="empty.pdf"] .doc-error').innerText();
+  step(`uploads ready; the empty PDF failed with: ${reason}`);
+  await check("02-library");
+
+  await page.getByRole("link", { name: "Search" }).click();
+  await page.getByLabel("Query").fill("basalt columns");
+  await page.getByRole("button", { name: "Search" }).click();
+  await page.locator(".hit mark").first().waitFor();
+  await check("03-search");
+  await page.locator(".hit a").first().click();
+  await page.locator(".chunk[aria-current=true]").waitFor();
+  step("search hit opened at its chunk");
+  await check("04-document");
+
+  await page.getByRole("link", { name: "Chat" }).click();
+  await page.getByLabel("Your question").fill("How do basalt columns form?");
+  await page.getByRole("button", { name: "Ask" }).click();
+  const cite = page.locator(".answer").getByRole("button", { name: /Open source \d+/ }).first();
+  await cite.waitFor();
+  await page.getByRole("button", { name: "Ask" }).and(page.locator(":enabled")).waitFor();
+  const answer = await page.locator(".answer").last().innerText();
+  await cite.click();
+  await page.locator(".cited-passage").waitFor();
+  step(`chat answered (${answer.length} chars) and the citation opened its passage`);
+  await check("05-chat");
+  await page.keyboard.press("Escape");
+
+  await page.getByRole("link", { name: "Collections" }).click();
+  await page.getByLabel("New collection").fill("shared-notes");
+  await page.getByRole("button", { name: "Create" }).click();
+  await page.getByLabel("Share shared-notes with (email)").fill(friend);
+  await page.getByLabel("Share shared-notes with (email)").locator("xpath=ancestor::form")
+    .getByRole("button", { name: "Share" }).click();
+  await page.getByRole("button", { name: `Unshare ${friend}` }).waitFor();
+  await check("06-collections");
+  await page.getByRole("button", { name: `Unshare ${friend}` }).click();
+  await page.getByRole("button", { name: `Unshare ${friend}` }).waitFor({ state: "detached" });
+  step("collection created, shared and unshared");
+
+  await page.getByRole("link", { name: "API keys" }).click();
+  await page.getByRole("heading", { name: "API keys" }).waitFor();
+  await check("07-api-keys");
+  await page.getByRole("link", { name: "Status" }).click();
+  await page.getByText("Overall:").waitFor();
+  await check("08-status");
+
+  await page.getByRole("link", { name: "Library" }).click();
+  await page.getByRole("button", { name: "Delete granite.pdf" }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Delete" }).click();
+  await page.locator('tr[data-doc="granite.pdf"]').waitFor({ state: "detached" });
+  step("deleted granite.pdf");
+
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.getByRole("button", { name: "Toggle navigation" }).waitFor();
+  await check("09-library-phone");
+  console.log("RESULT " + JSON.stringify({ ok: true, reason, axe, shots, consoleErrors }));
+} catch (err) {
+  await page.screenshot({ path: join(out, "failure.png"), fullPage: true }).catch(() => {});
+  console.log("RESULT " + JSON.stringify({ ok: false, error: String(err), axe, shots, consoleErrors }));
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}
