@@ -43,6 +43,8 @@ def boom_client() -> Iterator[Any]:
     app.add_api_route("/boom/context", context, methods=["GET"])
     app.add_api_route("/boom/data", data_error, methods=["POST"])
     app.add_api_route("/boom/500", server_error, methods=["POST"])
+    # Ahead of the web app's catch-all GET (the SPA fallback is the app's last route).
+    app.router.routes[:0] = [app.router.routes.pop() for _ in range(3)][::-1]
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
 
