@@ -122,7 +122,7 @@ def cmd_create_user(args: argparse.Namespace) -> int:
                 print("users exist already; nothing created")
                 return 0
             if args.role == "admin" and users.count_real_users(session) == 0:
-                from app.auth.bootstrap import ensure_first_admin
+                from app.auth.service import ensure_first_admin
 
                 user = ensure_first_admin(session, args.email, password)
                 assert user is not None

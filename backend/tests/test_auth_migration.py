@@ -74,7 +74,7 @@ def test_upgrade_adopts_existing_collections_then_downgrades_and_upgrades(fresh_
                             "JOIN users u ON u.id = c.owner_id WHERE c.name = 'legacy'")
     assert owners == [("local@cairn.local", "admin")]
 
-    from app.auth.bootstrap import ensure_first_admin
+    from app.auth.service import ensure_first_admin
     from app.core.db import session_scope
 
     with session_scope() as session:

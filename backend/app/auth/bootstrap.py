@@ -23,11 +23,6 @@ def local_user(session: Session) -> User:
     return repository.get_or_insert_local_user(session)
 
 
-def ensure_first_admin(session: Session, email: str, password: str) -> User | None:
-    """See app.auth.service.ensure_first_admin (kept here for the CLI and older callers)."""
-    return service.ensure_first_admin(session, email, password)
-
-
 def on_startup() -> None:
     """Called from the API's lifespan. Fails fast on a missing production secret."""
     settings = get_settings()

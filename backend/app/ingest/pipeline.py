@@ -2,7 +2,7 @@
 
 `run(document_id, task_id)` is called by the Celery task (documents/tasks.py) and is safe to
 run again for the same document: chunks are replaced inside one transaction, so a redelivered
-task never duplicates them. Permanent problems raise PermanentError (the document ends
+task never duplicates them. Permanent problems raise IngestFailure (the document ends
 `failed` with the reason); anything else is transient and the task retries with backoff.
 """
 
@@ -33,10 +33,8 @@ log = get_logger(__name__)
 EMBED_SLICE = 128
 
 
-# Retrying cannot help: the document is marked failed with the failure's code and reason.
-PermanentError = IngestFailure
-__all__ = ["DocumentGone", "FailureCode", "IngestFailure", "Outcome", "PermanentError",
-           "mark_failed", "record_retry", "run"]
+__all__ = ["DocumentGone", "FailureCode", "IngestFailure", "Outcome", "mark_failed",
+           "record_retry", "run"]
 
 
 class DocumentGone(Exception):

@@ -5,24 +5,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from typing import Any
 
-import httpx
+from app.providers.llm.base import Generation, LLMError, Usage
+from app.providers.llm.http_stream import HttpStreamingLLM
 
-from app.providers.llm.base import LLM, Generation, LLMError, Usage
 
-
-class OllamaLLM(LLM):
+class OllamaLLM(HttpStreamingLLM):
     name = "ollama"
+    who = "Ollama"
 
     def __init__(self, *, base_url: str, model: str, temperature: float, max_tokens: int,
                  timeout_s: float) -> None:
-        super().__init__()
-        self.url = base_url.rstrip("/") + "/api/chat"
-        self.model = model
-        self.temperature = temperature
-        self.max_tokens = max_tokens
-        self.timeout = httpx.Timeout(timeout_s, connect=min(timeout_s, 10.0))
+        super().__init__(url=base_url.rstrip("/") + "/api/chat", model=model,
+                         temperature=temperature, max_tokens=max_tokens, timeout_s=timeout_s)
 
     def _body(self, generation: Generation) -> dict[str, Any]:
         return {
@@ -38,31 +35,18 @@ class OllamaLLM(LLM):
 
     async def stream(self, generation: Generation) -> AsyncIterator[str]:
         self.usage = Usage()
-        try:
-            async with (
-                httpx.AsyncClient(timeout=self.timeout) as client,
-                client.stream("POST", self.url, json=self._body(generation)) as resp,
-            ):
-                if resp.status_code >= 400:
-                    body = (await resp.aread())[:300].decode(errors="replace")
-                    raise LLMError(f"Ollama answered {resp.status_code}: {body}",
-                                   transient=resp.status_code >= 500)
-                async for line in resp.aiter_lines():
-                    if not line.strip():
-                        continue
-                    chunk = self._parse(line)
-                    text = (chunk.get("message") or {}).get("content")
-                    if isinstance(text, str) and text:
-                        yield text
-                    if chunk.get("done"):
-                        self.usage = Usage(int(chunk.get("prompt_eval_count") or 0),
-                                           int(chunk.get("eval_count") or 0))
-                        break
-        except httpx.TimeoutException as exc:
-            raise LLMError("Ollama did not answer in time.", transient=True,
-                           timeout=True) from exc
-        except httpx.HTTPError as exc:
-            raise LLMError(f"Ollama could not be reached: {exc}", transient=True) from exc
+        async with aclosing(self.post_lines(self._body(generation))) as lines:
+            async for line in lines:
+                if not line.strip():
+                    continue
+                chunk = self._parse(line)
+                text = (chunk.get("message") or {}).get("content")
+                if isinstance(text, str) and text:
+                    yield text
+                if chunk.get("done"):
+                    self.usage = Usage(int(chunk.get("prompt_eval_count") or 0),
+                                       int(chunk.get("eval_count") or 0))
+                    break
 
     @staticmethod
     def _parse(line: str) -> dict[str, Any]:

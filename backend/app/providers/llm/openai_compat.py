@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from typing import Any
 
-import httpx
+from app.providers.llm.base import Generation, LLMError, Usage
+from app.providers.llm.http_stream import HttpStreamingLLM
 
-from app.providers.llm.base import LLM, Generation, LLMError, Usage
 
-
-class OpenAICompatibleLLM(LLM):
+class OpenAICompatibleLLM(HttpStreamingLLM):
     name = "openai"
+    retry_on_429 = True
 
     def __init__(
         self,
@@ -28,13 +29,9 @@ class OpenAICompatibleLLM(LLM):
         max_tokens: int,
         timeout_s: float,
     ) -> None:
-        super().__init__()
-        self.url = base_url.rstrip("/") + "/chat/completions"
-        self.model = model
+        super().__init__(url=base_url.rstrip("/") + "/chat/completions", model=model,
+                         temperature=temperature, max_tokens=max_tokens, timeout_s=timeout_s)
         self.api_key = api_key
-        self.temperature = temperature
-        self.max_tokens = max_tokens
-        self.timeout = httpx.Timeout(timeout_s, connect=min(timeout_s, 10.0))
 
     def _body(self, generation: Generation) -> dict[str, Any]:
         return {
@@ -53,30 +50,13 @@ class OpenAICompatibleLLM(LLM):
         headers = {"Accept": "text/event-stream"}
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
-        try:
-            async with (
-                httpx.AsyncClient(timeout=self.timeout) as client,
-                client.stream("POST", self.url, json=self._body(generation),
-                              headers=headers) as resp,
-            ):
-                if resp.status_code >= 400:
-                    body = (await resp.aread())[:300].decode(errors="replace")
-                    raise LLMError(
-                        f"The language model server answered {resp.status_code}: {body}",
-                        transient=resp.status_code >= 500 or resp.status_code == 429,
-                    )
-                async for line in resp.aiter_lines():
-                    delta = self._parse(line)
-                    if delta is None:
-                        break
-                    if delta:
-                        yield delta
-        except httpx.TimeoutException as exc:
-            raise LLMError("The language model server did not answer in time.",
-                           transient=True, timeout=True) from exc
-        except httpx.HTTPError as exc:
-            raise LLMError(f"The language model server could not be reached: {exc}",
-                           transient=True) from exc
+        async with aclosing(self.post_lines(self._body(generation), headers)) as lines:
+            async for line in lines:
+                delta = self._parse(line)
+                if delta is None:
+                    break
+                if delta:
+                    yield delta
 
     def _parse(self, line: str) -> str | None:
         """The text of one SSE line; "" for lines without text; None at [DONE]."""
