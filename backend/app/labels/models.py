@@ -1,0 +1,81 @@
+"""Labels as data: what a model or a person says about a document (or one of its chunks).
+
+A row is one claim: `kind` (topic, keyword, language, object, safety, ...) and `value`, with a
+confidence, where it came from (`source`: model or human) and which model made it. A person's
+label is never overwritten by a model rerun: model reruns replace only `source = 'model'` rows,
+and a model label is not written where a person already decided on the same (kind, value)
+(accepted: a human row with status `active`; rejected: a human row with status `rejected`).
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.db import Base
+
+
+class LabelSource(enum.StrEnum):
+    model = "model"
+    human = "human"
+
+
+class LabelStatus(enum.StrEnum):
+    active = "active"
+    # Only a human row may be `rejected`: a person said this (kind, value) is wrong, and a
+    # model rerun must not bring it back.
+    rejected = "rejected"
+
+
+class Label(Base):
+    __tablename__ = "labels"
+    __table_args__ = (
+        CheckConstraint("source IN ('model', 'human')", name="source"),
+        CheckConstraint("status IN ('active', 'rejected')", name="status"),
+        CheckConstraint("status = 'active' OR source = 'human'", name="rejected_is_human"),
+        CheckConstraint("confidence >= 0 AND confidence <= 1", name="confidence_range"),
+        Index("ix_labels_document", "document_id"),
+        Index("ix_labels_collection_kind_value", "collection_id", "kind", "value"),
+        # (the unique index over document, chunk-or-0, kind, value, source is in migration 0007)
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    # A chunk-level label; NULL for a label on the whole document.
+    chunk_id: Mapped[int | None] = mapped_column(ForeignKey("chunks.id", ondelete="CASCADE"))
+    # Denormalised from the document, so access rules and counts need no join.
+    collection_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("collections.id", ondelete="CASCADE")
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str] = mapped_column(String(200))
+    confidence: Mapped[float] = mapped_column(Float, default=1.0)
+    source: Mapped[str] = mapped_column(String(16), default=LabelSource.model.value)
+    status: Mapped[str] = mapped_column(
+        String(16), default=LabelStatus.active.value, server_default="active"
+    )
+    model_name: Mapped[str | None] = mapped_column(String(200))
+    model_version: Mapped[str | None] = mapped_column(String(64))
+    # The collection taxonomy version a topic label was made with (NULL for other kinds).
+    taxonomy_version: Mapped[int | None] = mapped_column(Integer)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
