@@ -77,3 +77,23 @@ def test_the_bundled_embedder_refuses_text_queries_clearly() -> None:
     assert not embedder.supports_text
     with pytest.raises(VisionConfigError, match="onnx-clip"):
         embedder.embed_text("a cat")
+
+
+def test_each_model_is_loaded_once_even_when_threads_ask_together() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from app.providers.vision import get_image_embedder, get_image_labeler, get_safety_scorer
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        got = list(pool.map(lambda _: (get_image_labeler(), get_image_embedder(),
+                                       get_safety_scorer()), range(12)))
+    assert len({id(x) for triple in got for x in triple[:2]}) == 1  # one classifier for both
+    assert len({id(triple[2]) for triple in got}) == 1
+
+
+def test_a_long_ocr_text_is_cut_to_an_excerpt_in_the_description() -> None:
+    from app.images.analysis import OCR_EXCERPT_CHARS, analyze, description
+
+    text = description(analyze(photo("coffee"), filename="menu.png",
+                               ocr_text="espresso latte " * 200))
+    assert len(text) < OCR_EXCERPT_CHARS + 200 and text.rstrip().endswith("…")
