@@ -101,6 +101,17 @@ def test_similar_images_rank_the_cropped_cat_first_and_the_coffee_cup_below(owne
     assert body["total_candidates"] == 3 and body["model"] == "efficientnet-lite0"
 
 
+def test_the_hnsw_path_ranks_like_the_exact_scan(owner: Any, monkeypatch: Any) -> None:
+    from app.core.config import get_settings
+
+    client, _, ids = owner
+    exact = _search(client, document_id=ids["cat.txt"], k=3).json()["results"]
+    monkeypatch.setattr(get_settings(), "exact_search_max_chunks", 0)  # always the index
+    hnsw = _search(client, document_id=ids["cat.txt"], k=3).json()["results"]
+    assert [h["document_id"] for h in hnsw] == [h["document_id"] for h in exact]
+    assert [round(h["score"], 4) for h in hnsw] == [round(h["score"], 4) for h in exact]
+
+
 def test_an_uploaded_photo_finds_the_cat_pictures_before_the_cup(owner: Any) -> None:
     client, collection, ids = owner
     resp = _upload_search(client, png_bytes(photo("chelsea")), k=4, collection=collection)
@@ -159,43 +170,80 @@ def test_analysing_again_replaces_the_row_and_labels_without_duplicates(
 # --- unhappy paths -------------------------------------------------------------------------
 
 
-def test_unknown_documents_and_text_documents_answer_404(owner: Any) -> None:
-    client, _, ids = owner
+def test_an_unknown_document_is_404_on_every_image_endpoint(owner: Any) -> None:
+    client, _, _ = owner
     missing = str(uuid.uuid4())
     assert_error(_search(client, document_id=missing), 404, "not_found")
     assert_error(client.get(f"/api/v1/documents/{missing}/image-analysis"), 404, "not_found")
     assert_error(client.get(f"/api/v1/documents/{missing}/near-duplicates"), 404, "not_found")
+    assert_error(client.get("/api/v1/documents/not-a-uuid/image-analysis"), 422)
+
+
+def test_a_document_that_is_not_an_image_is_404_not_an_image(owner: Any) -> None:
+    client, _, ids = owner
     plain = ids["plain.txt"]
     assert_error(_search(client, document_id=plain), 404, "not_an_image")
     assert_error(client.get(f"/api/v1/documents/{plain}/image-analysis"), 404, "not_an_image")
     assert_error(client.get(f"/api/v1/documents/{plain}/near-duplicates"), 404, "not_an_image")
-    assert_error(client.get("/api/v1/documents/not-a-uuid/image-analysis"), 422)
 
 
-def test_bad_json_requests_are_refused_with_json_errors(owner: Any) -> None:
+def test_k_out_of_range_is_422(owner: Any) -> None:
     client, _, ids = owner
-    cat = ids["cat.txt"]
-    assert_error(_search(client, document_id=cat, k=0), 422, "validation_error")
-    assert_error(_search(client, document_id=cat, k=10_000), 422, "validation_error")
+    for k in (0, -1, 10_000, "many"):
+        assert_error(_search(client, document_id=ids["cat.txt"], k=k), 422, "validation_error")
+
+
+def test_exactly_one_of_document_id_and_query_is_required(owner: Any) -> None:
+    client, _, ids = owner
     assert_error(_search(client), 422, "validation_error")
-    assert_error(_search(client, document_id=cat, query="a cat"), 422, "validation_error")
-    assert_error(_search(client, document_id=cat, colour="red"), 422, "validation_error")
-    assert_error(_search(client, document_id=cat, collection="no-such-collection"), 404)
+    assert_error(_search(client, document_id=ids["cat.txt"], query="a cat"), 422)
+    assert_error(_search(client, query="   "), 422, "validation_error")
+
+
+def test_unknown_fields_and_unknown_collections_are_refused(owner: Any) -> None:
+    client, _, ids = owner
+    assert_error(_search(client, document_id=ids["cat.txt"], colour="red"), 422)
+    assert_error(_search(client, document_id=ids["cat.txt"], collection="no-such-one"), 404)
+
+
+def test_a_text_query_without_a_clip_model_is_422_text_search_unavailable(owner: Any) -> None:
+    client, _, _ = owner
     assert_error(_search(client, query="a tabby cat"), 422, "text_search_unavailable")
+
+
+def test_a_body_that_is_neither_json_nor_multipart_is_refused(owner: Any) -> None:
+    client, _, _ = owner
     assert_error(client.post("/api/v1/search/images", content=b"{nope",
                              headers={"Content-Type": "application/json"}), 422)
     assert_error(client.post("/api/v1/search/images", content=b"cat",
                              headers={"Content-Type": "text/plain"}), 415)
 
 
-def test_bad_uploads_are_refused_with_json_errors(owner: Any) -> None:
+def test_an_upload_that_is_not_an_image_is_415(owner: Any) -> None:
     client, _, _ = owner
     assert_error(_upload_search(client, b"%PDF-1.4 not an image"), 415, "not_an_image")
+
+
+def test_an_empty_or_truncated_upload_is_422(owner: Any) -> None:
+    client, _, _ = owner
     assert_error(_upload_search(client, b""), 422)
     assert_error(_upload_search(client, png_bytes(photo("coffee"))[:300]), 422, "corrupt_image")
+
+
+def test_an_upload_with_too_many_pixels_or_bytes_is_413(owner: Any, monkeypatch: Any) -> None:
+    from app.core.config import get_settings
+
+    client, _, _ = owner
     huge = png_bytes(Image.new("1", (8000, 7000)))  # 56 Mpx, a few kB of PNG
     assert_error(_upload_search(client, huge), 413, "image_too_large")
+    monkeypatch.setattr(get_settings(), "image_query_max_bytes", 2048)
+    assert_error(_upload_search(client, png_bytes(photo("coffee"))), 413, "payload_too_large")
+
+
+def test_a_multipart_search_without_a_file_or_with_bad_fields_is_422(owner: Any) -> None:
+    client, _, _ = owner
     assert_error(_upload_search(client, png_bytes(photo("coffee")), k=0), 422)
+    assert_error(_upload_search(client, png_bytes(photo("coffee")), colour="red"), 422)
     assert_error(client.post("/api/v1/search/images", data={"k": "3"},
                              files={"other": ("x.txt", b"x", "text/plain")}), 422)
 

@@ -97,3 +97,23 @@ def test_a_long_ocr_text_is_cut_to_an_excerpt_in_the_description() -> None:
     text = description(analyze(photo("coffee"), filename="menu.png",
                                ocr_text="espresso latte " * 200))
     assert len(text) < OCR_EXCERPT_CHARS + 200 and text.rstrip().endswith("…")
+
+
+def test_a_truncated_image_is_a_vision_error_from_every_model_and_from_analyze() -> None:
+    import io
+
+    from app.images.analysis import analyze
+    from app.providers.vision import VisionError, get_image_labeler, get_safety_scorer
+    from tests.image_fixtures import png_bytes
+
+    def truncated() -> Image.Image:
+        return Image.open(io.BytesIO(png_bytes(photo("coffee"))[:2000]))
+
+    labeler, safety = get_image_labeler(), get_safety_scorer()
+    assert labeler is not None and safety is not None
+    with pytest.raises(VisionError):
+        labeler.label(truncated(), 5)
+    with pytest.raises(VisionError):
+        safety.nsfw(truncated())
+    with pytest.raises(VisionError, match="cannot be decoded"):
+        analyze(truncated(), filename="broken.png")

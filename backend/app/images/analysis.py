@@ -18,6 +18,7 @@ from PIL import Image
 from app.core.config import get_settings
 from app.providers.vision import (
     LabelingEmbedder,
+    VisionError,
     get_image_embedder,
     get_image_labeler,
     get_safety_scorer,
@@ -57,11 +58,15 @@ def hamming(a: int, b: int) -> int:
 def analyze(
     image: Image.Image, *, filename: str, ocr_text: str = "", exif: dict[str, Any] | None = None
 ) -> ImageAnalysis:
-    """Labels, vector, safety score and perceptual hash of one decoded image. Raises
-    providers.vision.VisionError when a model fails."""
+    """Labels, vector, safety score and perceptual hash of one image. Raises
+    providers.vision.VisionError (and nothing else) when the image cannot be decoded or a
+    model fails."""
     settings = get_settings()
     timings: dict[str, float] = {}
-    rgb = image.convert("RGB")
+    try:
+        rgb = image.convert("RGB")  # decodes a lazily opened image: it may be truncated
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise VisionError(f"the image cannot be decoded: {exc}") from exc
     labeler, embedder, safety = get_image_labeler(), get_image_embedder(), get_safety_scorer()
     top_k = settings.image_label_top_k
 
