@@ -280,3 +280,25 @@ def test_your_image_search_and_near_duplicates_never_show_another_users_images(
     similar = _search(client, document_id=their["cat.txt"], k=50)
     assert similar.status_code == 200 and not owner_ids & {
         h["document_id"] for h in similar.json()["results"]}
+
+
+def test_deleting_an_image_document_removes_its_vector_and_labels(
+    app: Any, client: Any, db: Any
+) -> None:
+    from sqlalchemy import func, select
+
+    from app.images.models import ImageVector
+    from app.labels.models import Label
+
+    with _new_client(app) as user:
+        _, ids = _library(user, {"gone.txt": PICTURES["coffee.txt"]}, plain=False)
+        doc = uuid.UUID(ids["gone.txt"])
+        assert db.scalar(select(func.count()).select_from(ImageVector)
+                         .where(ImageVector.document_id == doc)) == 1
+        assert user.delete(f"/api/v1/documents/{doc}").status_code == 204
+        db.rollback()  # a fresh snapshot
+        assert db.scalar(select(func.count()).select_from(ImageVector)
+                         .where(ImageVector.document_id == doc)) == 0
+        assert db.scalar(select(func.count()).select_from(Label)
+                         .where(Label.document_id == doc)) == 0
+        assert_error(user.get(f"/api/v1/documents/{doc}/image-analysis"), 404, "not_found")
