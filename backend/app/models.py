@@ -4,7 +4,7 @@ from app.auth.models import ApiKey, RefreshToken, User
 from app.chat.models import Conversation, Message
 from app.collections.models import Collection, CollectionShare
 from app.documents.models import Chunk, Document, DocumentStatus
-from app.labels.models import Label
+from app.labels.models import Label, LabelerRun, LabelJob, Taxonomy
 from app.search.models import ChunkTerm, CollectionTerm
 
 __all__ = [
@@ -18,7 +18,10 @@ __all__ = [
     "Document",
     "DocumentStatus",
     "Label",
+    "LabelJob",
+    "LabelerRun",
     "Message",
     "RefreshToken",
+    "Taxonomy",
     "User",
 ]
