@@ -148,3 +148,60 @@ def test_a_reingest_labels_again(client: Any, collection_name: str, db: Any) -> 
             break
         assert time.monotonic() < deadline
         time.sleep(0.2)
+
+
+def _runs(db: Any, doc: str) -> dict[str, Any]:
+    from app.labels.models import LabelerRun
+
+    db.expire_all()
+    return {r.labeler: r for r in db.query(LabelerRun).filter_by(document_id=uuid.UUID(doc))}
+
+
+def test_the_reconciler_sends_labeling_the_queue_lost(
+    client: Any, collection_name: str, db: Any
+) -> None:
+    """Redis was down when the document became ready: its runs stayed pending. The labels
+    reconciler (beat, every minute) sends them again and the worker labels the document."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from app.labels import jobs
+    from app.labels.models import Label, LabelerRun
+
+    [doc] = upload_ready(client, [("bank.txt", DOCS["bank.txt"][1])], collection_name)
+    wait_for_labels(client, doc)
+    doc_id = uuid.UUID(doc)
+    db.execute(update(LabelerRun).where(LabelerRun.document_id == doc_id)
+               .values(status="pending", ms=None, finished_at=None))
+    db.query(Label).filter_by(document_id=doc_id).delete()
+    db.commit()
+    counts = jobs.reconcile(datetime.now(UTC) + timedelta(seconds=jobs.PENDING_GRACE_S + 5))
+    assert counts["documents"] >= 1
+    body = wait_for_labels(client, doc)
+    assert of_kind(body, "language") == {"en": of_kind(body, "language")["en"]}
+
+
+def test_the_reconciler_fails_labeling_that_lost_its_worker_too_often(
+    client: Any, collection_name: str, db: Any
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from app.core.config import get_settings
+    from app.labels import jobs
+    from app.labels.models import LabelerRun
+
+    [doc] = upload_ready(client, [("match.txt", DOCS["match.txt"][1])], collection_name)
+    wait_for_labels(client, doc)
+    attempts = get_settings().task_max_retries + 1
+    db.execute(update(LabelerRun).where(LabelerRun.document_id == uuid.UUID(doc),
+                                        LabelerRun.labeler == "keywords")
+               .values(status="running", attempts=attempts))
+    db.commit()
+    late = datetime.now(UTC) + timedelta(seconds=get_settings().task_visibility_timeout_s + 120)
+    assert jobs.reconcile(late)["failed"] >= 1
+    runs = _runs(db, doc)
+    assert runs["keywords"].status == "failed" and "worker was lost" in runs["keywords"].error
+    assert runs["language"].status == runs["topics"].status == "done"
