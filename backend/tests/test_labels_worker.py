@@ -84,12 +84,23 @@ def test_keywords_come_from_the_text(labelled: dict[str, Any]) -> None:
 
 
 def test_labeling_throughput_is_reported(labelled: dict[str, Any]) -> None:
+    """Cold: the worker's runs (the first loads lingua, YAKE and the embedder). Warm: the
+    whole pipeline again in this process (read chunks, three labelers, write), per doc."""
+    from app.labels import pipeline
+
     runs = [r for b in labelled["labels"].values() for r in b["labelers"]]
-    per_doc_ms = sum(r["ms"] for r in runs) / len(labelled["labels"])
-    print(f"\nlabeling: {len(labelled['labels'])} documents, {per_doc_ms:.1f} ms of labelers "
-          f"per document ({1000 / per_doc_ms:.1f} documents/s of labeling), "
-          f"upload→labelled {labelled['seconds']:.1f} s")
-    assert per_doc_ms < 10_000
+    cold_ms = sum(r["ms"] for r in runs) / len(labelled["labels"])
+    ids = [uuid.UUID(i) for i in labelled["ids"].values()]
+    pipeline.run(ids[0])  # load the models in this process
+    start = time.perf_counter()
+    rounds = 3
+    for _ in range(rounds):
+        for doc_id in ids:
+            assert set(pipeline.run(doc_id).values()) == {"done"}
+    per_s = rounds * len(ids) / (time.perf_counter() - start)
+    print(f"\nlabeling: worker (cold) {cold_ms:.0f} ms of labelers per document; warm "
+          f"pipeline {per_s:.1f} documents/s ({len(ids)} short documents x {rounds})")
+    assert per_s > 1
 
 
 def test_a_broken_taxonomy_fails_only_the_topic_labeler_with_a_reason(
