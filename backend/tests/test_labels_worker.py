@@ -191,6 +191,8 @@ def test_the_reconciler_sends_labeling_the_queue_lost(
     assert counts["documents"] >= 1
     body = wait_for_labels(client, doc)
     assert of_kind(body, "language") == {"en": of_kind(body, "language")["en"]}
+    # a re-send counts as another attempt (so a poison document runs out of them)
+    assert {r.attempts for r in _runs(db, doc).values()} == {2}
 
 
 def test_the_reconciler_fails_labeling_that_lost_its_worker_too_often(
@@ -216,3 +218,21 @@ def test_the_reconciler_fails_labeling_that_lost_its_worker_too_often(
     runs = _runs(db, doc)
     assert runs["keywords"].status == "failed" and "worker was lost" in runs["keywords"].error
     assert runs["language"].status == runs["topics"].status == "done"
+
+
+def test_labeling_a_document_that_is_gone_writes_nothing(db: Any) -> None:
+    from app.labels import pipeline
+
+    missing = uuid.uuid4()
+    assert pipeline.run(missing) == {"document": "not_ready"}
+    assert _runs(db, str(missing)) == {}
+
+
+def test_a_text_without_words_gets_no_language_and_no_failure(
+    client: Any, collection_name: str
+) -> None:
+    [doc] = upload_ready(client, [("numbers.txt", b"12 345 6789 0 42 1.5 + = 7 % 3")],
+                         collection_name)
+    body = wait_for_labels(client, doc)
+    assert {r["status"] for r in body["labelers"]} == {"done"}
+    assert not of_kind(body, "language") and not of_kind(body, "topic")

@@ -28,10 +28,13 @@ PENDING_GRACE_S = 120
 RECONCILE_BATCH = 200
 
 
-def queue_document(document_id: uuid.UUID) -> bool:
-    """Mark the document's labeling pending and send it to the `label` queue."""
+def queue_document(document_id: uuid.UUID, *, fresh: bool = True) -> bool:
+    """Mark the document's labeling pending and send it to the `label` queue. `fresh`: the
+    document was just (re-)ingested, so its runs' attempts count from zero again; the
+    reconciler re-sends with fresh=False, so a document that keeps killing its worker is
+    failed once it runs out of attempts."""
     with session_scope() as session:
-        work_repository.set_runs(session, document_id, NAMES, RunStatus.pending)
+        work_repository.set_runs(session, document_id, NAMES, RunStatus.pending, fresh=fresh)
     return queue.send_label_document(document_id)
 
 
@@ -58,7 +61,9 @@ def reconcile(now: datetime | None = None) -> dict[str, int]:
                         session, doc_id, run.labeler, RunStatus.failed, ms=0.0,
                         error=f"No result after {run.attempts} attempts: the worker was lost.")
     counts["failed"] = len(dead)
-    for doc_id in [d for d, _ in stalled if d not in dead] + never:
+    for doc_id in [d for d, _ in stalled if d not in dead]:
+        counts["documents"] += int(queue_document(doc_id, fresh=False))
+    for doc_id in never:
         counts["documents"] += int(queue_document(doc_id))
     for job_id in jobs:
         counts["jobs"] += int(queue.send_relabel(job_id))

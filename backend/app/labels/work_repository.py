@@ -17,17 +17,19 @@ from app.labels.models import JobStatus, LabelerRun, LabelJob, RunStatus, Taxono
 
 
 def set_runs(
-    session: Session, document_id: uuid.UUID, names: Sequence[str], status: RunStatus,
+    session: Session, document_id: uuid.UUID, names: Sequence[str], status: RunStatus, *,
+    fresh: bool = False,
 ) -> None:
     """Put these labelers' runs of the document in `status` (created if missing); `running`
-    counts an attempt and stamps the start, `pending` clears the last outcome."""
+    counts an attempt and stamps the start, `pending` clears the last outcome, and `fresh`
+    (newly ready content) starts the attempt count again."""
     for name in names:
         values: dict[str, Any] = {"status": status.value, "updated_at": func.now()}
         if status in (RunStatus.pending, RunStatus.running):
             values |= {"error": None, "ms": None, "finished_at": None}
         if status is RunStatus.running:
             values |= {"started_at": func.now(), "attempts": LabelerRun.attempts + 1}
-        if status is RunStatus.pending:
+        if fresh:
             values["attempts"] = 0
         stmt = insert(LabelerRun).values(
             document_id=document_id, labeler=name, status=status.value,
