@@ -236,3 +236,16 @@ def test_a_text_without_words_gets_no_language_and_no_failure(
     body = wait_for_labels(client, doc)
     assert {r["status"] for r in body["labelers"]} == {"done"}
     assert not of_kind(body, "language") and not of_kind(body, "topic")
+
+
+def test_a_failed_document_is_never_labelled_and_shows_no_pending_labelers(
+    client: Any, collection_name: str
+) -> None:
+    from tests.conftest import upload, wait_for_documents
+
+    resp = upload(client, [("broken.pdf", b"%PDF-1.7\nnot really a pdf at all\n")],
+                  collection=collection_name)
+    doc = resp.json()["documents"][0]["id"]
+    assert wait_for_documents(client, [doc])[doc]["status"] == "failed"
+    assert client.get(f"/api/v1/documents/{doc}/labels").json() == {"labels": [],
+                                                                    "labelers": []}

@@ -21,6 +21,7 @@ from app.collections import service as collections
 from app.core.config import get_settings
 from app.core.errors import Conflict, Forbidden, NotFound
 from app.documents import service as documents
+from app.documents.models import DocumentStatus
 from app.labels import queue, repository, work_repository
 from app.labels.labelers import NAMES
 from app.labels.models import (
@@ -61,12 +62,16 @@ def _collection_ids(session: Session, principal: Principal, name: str | None
 def document_labels(
     session: Session, principal: Principal, document_id: uuid.UUID
 ) -> tuple[list[Label], list[RunView]]:
-    documents.get(session, document_id, principal)
+    """The document's labels and its labelers' runs; a labeler that has not run yet shows as
+    `pending` (labels arrive after the document is ready), except on a failed document,
+    which is never labelled."""
+    doc = documents.get(session, document_id, principal)
     labels = repository.for_document(session, document_id)
     runs = {r.labeler: r for r in work_repository.runs_for_document(session, document_id)}
     views = [RunView(r.labeler, r.status, r.error, r.ms, r.finished_at) for r in runs.values()]
-    views += [RunView(name, RunStatus.pending.value, None, None, None)
-              for name in NAMES if name not in runs]
+    if doc.status != DocumentStatus.failed:
+        views += [RunView(name, RunStatus.pending.value, None, None, None)
+                  for name in NAMES if name not in runs]
     return labels, views
 
 
