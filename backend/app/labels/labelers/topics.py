@@ -12,7 +12,7 @@ and a label is written when s >= LABEL_TOPIC_MIN_COSINE (the document is about i
 without this floor a document about none of the labels would still get the least-bad one
 with a third of the mass) and confidence >= LABEL_TOPIC_MIN_CONFIDENCE.
 
-How the defaults were tuned (tests/test_labels_topics.py has these documents): with the
+How the defaults were tuned (the documents are in tests/labels_fixtures.py): with the
 bundled all-MiniLM-L6-v2, a short document about one of three labels scores ~0.26-0.33
 against its label and -0.05..0.07 against the others; one about two of them scores ~0.29 and
 ~0.21; one about none stays under 0.03. T = 0.1 turns a clear document into confidence
