@@ -139,7 +139,7 @@ popd
 echo [cairn] starting the API, the worker and beat
 "%PY%" "%SETUP%" launch "%RUN_DIR%\api.pid" "%LOG_DIR%\api.log" "%BACKEND%" "%PY%" -m uvicorn app.main:app --host %API_HOST% --port %API_PORT%
 rem Celery's prefork pool and embedded beat (-B) do not work on Windows: solo pool, beat apart.
-"%PY%" "%SETUP%" launch "%RUN_DIR%\worker.pid" "%LOG_DIR%\worker.log" "%BACKEND%" "%PY%" -m celery -A app.workers worker --pool solo -Q ingest,maintenance -l info
+"%PY%" "%SETUP%" launch "%RUN_DIR%\worker.pid" "%LOG_DIR%\worker.log" "%BACKEND%" "%PY%" -m celery -A app.workers worker --pool solo -Q ingest,label,maintenance -l info
 "%PY%" "%SETUP%" launch "%RUN_DIR%\beat.pid" "%LOG_DIR%\beat.log" "%BACKEND%" "%PY%" -m celery -A app.workers beat -l info -s "%RUN_DIR%\celerybeat-schedule"
 
 echo [cairn] waiting for the API to be ready

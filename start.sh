@@ -8,7 +8,7 @@
 # What runs, under supervisord (pip package `supervisor`; config data/run/supervisord.conf,
 # written by `cairn supervisor-config`): embedded Postgres 16 + pgvector (data/postgres) and
 # Redis (data/redis) through `python -m app.cli services`, the API (uvicorn), one Celery worker
-# with beat embedded, and the Gradio console. A program that dies is restarted (with a growing
+# (queues ingest, label, maintenance) with beat embedded, and the Gradio console. A program that dies is restarted (with a growing
 # pause); the others keep running. Logs: data/logs/*.log. Web app at / (scripts/build_web.sh).
 # Overrides (environment or .env): PYTHON, API_HOST, API_PORT, CONSOLE_PORT, REDIS_PORT,
 # DATA_DIR, TORCH_SPEC, TORCH_INDEX_URL, READY_TIMEOUT, SKIP_INSTALL=1.

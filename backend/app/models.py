@@ -5,7 +5,7 @@ from app.chat.models import Conversation, Message
 from app.collections.models import Collection, CollectionShare
 from app.documents.models import Chunk, Document, DocumentStatus
 from app.images.models import ImageVector
-from app.labels.models import Label
+from app.labels.models import Label, LabelerRun, LabelJob, Taxonomy
 from app.search.models import ChunkTerm, CollectionTerm
 
 __all__ = [
@@ -20,7 +20,10 @@ __all__ = [
     "DocumentStatus",
     "ImageVector",
     "Label",
+    "LabelJob",
+    "LabelerRun",
     "Message",
     "RefreshToken",
+    "Taxonomy",
     "User",
 ]

@@ -83,17 +83,17 @@ def services() -> Services:
 
 @pytest.fixture(scope="session")
 def celery_worker() -> Iterator[Any]:
-    """One real Celery worker consuming the ingest and maintenance queues, in a thread."""
+    """One real Celery worker consuming the ingest, label and maintenance queues, in a thread."""
     from celery.contrib.testing.worker import start_worker
 
-    from app.workers import QUEUE_INGEST, QUEUE_MAINTENANCE, celery_app
+    from app.workers import QUEUE_INGEST, QUEUE_LABEL, QUEUE_MAINTENANCE, celery_app
 
     with start_worker(
         celery_app,
         pool="solo",
         concurrency=1,
         perform_ping_check=False,
-        queues=[QUEUE_INGEST, QUEUE_MAINTENANCE],
+        queues=[QUEUE_INGEST, QUEUE_LABEL, QUEUE_MAINTENANCE],
         shutdown_timeout=30,
     ) as worker:
         yield worker

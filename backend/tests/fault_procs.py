@@ -44,7 +44,8 @@ def closed_port() -> int:
 
 
 class Worker(Proc):
-    """`celery -A app.workers worker --pool prefork -c 1` on the ingest and maintenance queues."""
+    """`celery -A app.workers worker --pool prefork -c 1` on the ingest, label and maintenance
+    queues."""
 
     def __init__(self, name: str, env: dict[str, str], log_dir: Path) -> None:
         hostname = f"{name}-{uuid.uuid4().hex[:6]}@%h"

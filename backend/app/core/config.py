@@ -152,6 +152,21 @@ class Settings(BaseSettings):
     # Earlier turns of a conversation sent to a generative model.
     chat_history_turns: int = Field(default=4, ge=0, le=50)
 
+    # --- labels (the `label` queue: language, keywords, topics) ------------------------------
+    # Languages the detector chooses among (ISO 639-1, comma separated; ~30 MB each in
+    # memory), or "all" for every language lingua knows in its low-accuracy mode (~150 MB).
+    label_languages: str = "en,de,fr,es,it,nl,pt"
+    # Keywords (YAKE) kept per document.
+    label_keywords_top: int = Field(default=8, ge=0, le=50)
+    # Zero-shot topics (labels/labelers/topics.py): softmax temperature over the taxonomy's
+    # labels, least cosine a label needs, least confidence a topic label is written with.
+    label_topic_temperature: float = Field(default=0.1, gt=0, le=10)
+    label_topic_min_cosine: float = Field(default=0.15, ge=-1, le=1)
+    label_topic_min_confidence: float = Field(default=0.25, ge=0, le=1)
+    # The review queue lists model labels with a confidence in [LABEL_REVIEW_MIN, _MAX].
+    label_review_min: float = Field(default=0.4, ge=0, le=1)
+    label_review_max: float = Field(default=0.7, ge=0, le=1)
+
     # --- accounts and access ---------------------------------------------------------------
     # false = single-user mode: every request acts as a built-in local admin (logged loudly).
     auth_enabled: bool = True

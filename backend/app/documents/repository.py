@@ -15,6 +15,7 @@ from app.collections import access
 from app.collections.models import Collection
 from app.documents.models import Chunk, Document, DocumentStatus
 from app.documents.stages import IN_PROGRESS, WAITING, IngestStage
+from app.labels.repository import documents_labelled
 from app.search import lexical_index
 
 
@@ -61,7 +62,8 @@ def by_sha(session: Session, collection_id: uuid.UUID, sha256s: Iterable[str]) -
 
 
 def listing(
-    principal: Principal, status: DocumentStatus | None, collection: str | None
+    principal: Principal, status: DocumentStatus | None, collection: str | None,
+    labels: dict[str, list[str]] | None = None,
 ) -> Select[Document, str]:
     query = (
         select(Document, Collection.name)
@@ -72,6 +74,8 @@ def listing(
         query = query.where(Document.status == status)
     if collection is not None:
         query = query.where(Collection.name == collection)
+    if labels:
+        query = query.where(*documents_labelled(Document.id, labels))
     return query
 
 

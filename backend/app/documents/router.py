@@ -23,6 +23,7 @@ from app.documents.schemas import (
     UploadResponse,
 )
 from app.documents.staging import IncomingFile, parse_metadata
+from app.labels.schemas import parse_label_params
 from app.storage import ObjectStore, get_store
 
 router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
@@ -95,9 +96,14 @@ def list_documents(
     collection: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    label: Annotated[
+        list[str] | None,
+        Query(max_length=50, description="kind:value, repeatable (any value per kind, all kinds)"),
+    ] = None,
 ) -> DocumentPage:
     rows, total = service.list_documents(
-        db, principal=principal, status=status, collection=collection, limit=limit, offset=offset
+        db, principal=principal, status=status, collection=collection, limit=limit,
+        offset=offset, labels=parse_label_params(label),
     )
     return DocumentPage(
         items=[to_out(d, name) for d, name in rows], total=total, limit=limit, offset=offset

@@ -249,9 +249,10 @@ def list_documents(
     collection: str | None,
     limit: int,
     offset: int,
+    labels: dict[str, list[str]] | None = None,
 ) -> tuple[list[tuple[Document, str]], int]:
-    return repository.page(session, repository.listing(principal, status, collection),
-                           limit, offset)
+    query = repository.listing(principal, status, collection, labels)
+    return repository.page(session, query, limit, offset)
 
 
 def list_chunks(

@@ -68,7 +68,21 @@ def ingest(self: Task, document_id: str) -> dict[str, Any]:
                     countdown=countdown)
         pipeline.record_retry(doc_id, retries + 1)
         raise self.retry(exc=exc, countdown=countdown) from exc
+    if outcome.status == "ready":
+        _queue_labels(doc_id)
     return {"status": outcome.status, "chunks": outcome.chunks}
+
+
+def _queue_labels(document_id: uuid.UUID) -> None:
+    """Labels arrive after the document is searchable: hand it to the `label` queue once the
+    ingest's write has committed. If that fails (database or Redis down), the labels
+    reconciler finds the ready document pending or unlabelled and sends it later."""
+    from app.labels import jobs
+
+    try:
+        jobs.queue_document(document_id)
+    except Exception as exc:
+        log.warning("label_queue_failed", document_id=str(document_id), error=repr(exc))
 
 
 @celery_app.task(name="documents.reconcile")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -22,8 +23,11 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
+    UniqueConstraint,
     func,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base
@@ -72,6 +76,91 @@ class Label(Base):
     model_version: Mapped[str | None] = mapped_column(String(64))
     # The collection taxonomy version a topic label was made with (NULL for other kinds).
     taxonomy_version: Mapped[int | None] = mapped_column(Integer)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class RunStatus(enum.StrEnum):
+    pending = "pending"
+    running = "running"
+    done = "done"
+    failed = "failed"
+
+
+class LabelerRun(Base):
+    """One labeler's latest run on one document: each labeler (language, keywords, topics)
+    records its own status, reason and timing, so a failing one marks only itself."""
+
+    __tablename__ = "labeler_runs"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'running', 'done', 'failed')", name="status"),
+        UniqueConstraint("document_id", "labeler", name="uq_labeler_runs_document_labeler"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    labeler: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default=RunStatus.pending.value)
+    error: Mapped[str | None] = mapped_column(Text)
+    ms: Mapped[float | None] = mapped_column(Float)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class Taxonomy(Base):
+    """One version of a collection's topic taxonomy: `labels` is [{"value", "description"}].
+    Versions are kept (never edited): a PUT writes version + 1."""
+
+    __tablename__ = "taxonomies"
+    __table_args__ = (
+        UniqueConstraint("collection_id", "version", name="uq_taxonomies_collection_version"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    collection_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("collections.id", ondelete="CASCADE")
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    labels: Mapped[Any] = mapped_column(JSONB)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class JobStatus(enum.StrEnum):
+    queued = "queued"
+    running = "running"
+    done = "done"
+    failed = "failed"
+
+
+class LabelJob(Base):
+    """A relabel of one collection with one taxonomy version, run on the `label` queue."""
+
+    __tablename__ = "label_jobs"
+    __table_args__ = (
+        CheckConstraint("status IN ('queued', 'running', 'done', 'failed')", name="status"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    collection_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("collections.id", ondelete="CASCADE")
+    )
+    taxonomy_version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default=JobStatus.queued.value)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )

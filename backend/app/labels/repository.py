@@ -5,11 +5,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import and_, delete, select
+from sqlalchemy import and_, delete, exists, func, select
 from sqlalchemy.orm import Session
 
-from app.labels.models import Label, LabelSource
+from app.auth.principal import Principal
+from app.collections import access
+from app.collections.models import Collection
+from app.documents.models import Document
+from app.labels.models import Label, LabelSource, LabelStatus
 
 
 @dataclass(frozen=True)
@@ -91,3 +96,97 @@ def for_document(session: Session, document_id: uuid.UUID) -> list[Label]:
             .order_by(Label.kind, Label.confidence.desc(), Label.id)
         )
     )
+
+
+def readable_label(session: Session, label_id: int, principal: Principal) -> Label | None:
+    """A label on a document the principal may read (None for any other id)."""
+    return session.scalar(
+        select(Label).where(Label.id == label_id,
+                            access.readable_filter(Label.collection_id, principal))
+    )
+
+
+def claim(
+    session: Session, document_id: uuid.UUID, chunk_id: int | None, kind: str, value: str,
+    source: LabelSource,
+) -> Label | None:
+    """The one row of this claim from `source` (the unique index allows one)."""
+    chunk = Label.chunk_id.is_(None) if chunk_id is None else Label.chunk_id == chunk_id
+    return session.scalar(
+        select(Label).where(Label.document_id == document_id, chunk, Label.kind == kind,
+                            Label.value == value, Label.source == source.value)
+    )
+
+
+def counts(
+    session: Session, principal: Principal, collection_ids: list[uuid.UUID] | None,
+    kind: str | None,
+) -> list[tuple[str, str, int]]:
+    """(kind, value, documents) of the active labels the principal may read."""
+    query = (
+        select(Label.kind, Label.value, func.count(func.distinct(Label.document_id)))
+        .where(Label.status == LabelStatus.active.value,
+               access.readable_filter(Label.collection_id, principal))
+        .group_by(Label.kind, Label.value)
+        .order_by(func.count(func.distinct(Label.document_id)).desc(), Label.kind, Label.value)
+        .limit(1000)
+    )
+    if collection_ids is not None:
+        query = query.where(Label.collection_id.in_(collection_ids))
+    if kind is not None:
+        query = query.where(Label.kind == kind)
+    return [(k, v, int(n)) for k, v, n in session.execute(query).all()]
+
+
+def review_page(
+    session: Session, principal: Principal, collection_ids: list[uuid.UUID] | None, *,
+    low: float, high: float, limit: int, offset: int,
+) -> tuple[list[tuple[Label, str, str]], int]:
+    """Model labels inside the uncertain band, on documents the principal may read, with the
+    document's filename and collection name; the least certain first."""
+    query = (
+        select(Label, Document.filename, Collection.name)
+        .join(Document, Document.id == Label.document_id)
+        .join(Collection, Collection.id == Label.collection_id)
+        .where(Label.source == LabelSource.model.value,
+               Label.status == LabelStatus.active.value,
+               Label.confidence >= low, Label.confidence <= high,
+               access.readable_filter(Label.collection_id, principal))
+    )
+    if collection_ids is not None:
+        query = query.where(Label.collection_id.in_(collection_ids))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.execute(
+        query.order_by(func.abs(Label.confidence - (low + high) / 2), Label.id)
+        .limit(limit).offset(offset)
+    ).all()
+    return [(label, filename, name) for label, filename, name in rows], total
+
+
+def documents_labelled(
+    document_id: Any, labels: dict[str, list[str]], min_confidence: float = 0.0
+) -> list[Any]:
+    """WHERE clauses keeping documents (by their id column) that carry, for every kind, an
+    active label with one of its values (at least `min_confidence`)."""
+    return [
+        exists().where(Label.document_id == document_id,
+                       Label.status == LabelStatus.active.value, Label.kind == kind,
+                       Label.value.in_(values), Label.confidence >= min_confidence)
+        for kind, values in labels.items()
+    ]
+
+
+def documents_labelled_sql(
+    labels: dict[str, list[str]], min_confidence: float
+) -> list[tuple[str, dict[str, Any]]]:
+    """The same condition as SQL text over `documents d` (for search.filters.SearchScope)."""
+    out = []
+    for i, (kind, values) in enumerate(sorted(labels.items())):
+        out.append((
+            "EXISTS (SELECT 1 FROM labels l WHERE l.document_id = d.id AND l.status = 'active'"
+            f" AND l.kind = :label_kind_{i} AND l.value = ANY(:label_values_{i})"
+            " AND l.confidence >= :label_min_confidence)",
+            {f"label_kind_{i}": kind, f"label_values_{i}": list(values),
+             "label_min_confidence": min_confidence},
+        ))
+    return out

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-QUEUES = ("ingest", "maintenance")
+QUEUES = ("ingest", "label", "maintenance")
 
 
 def python() -> str:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from app.labels.repository import documents_labelled_sql
+
 
 @dataclass
 class SearchScope:
@@ -24,6 +26,10 @@ class SearchScope:
     created_after: datetime | None = None
     created_before: datetime | None = None
     metadata: dict[str, Any] | None = None  # JSONB containment
+    # {kind: [values]}: an active label of one of the values, for every kind (an EXISTS over
+    # labels inside the retriever's query, like every other filter).
+    labels: dict[str, list[str]] | None = None
+    label_min_confidence: float = 0.0
     extra: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def sql(self) -> tuple[str, dict[str, Any]]:
@@ -46,6 +52,12 @@ class SearchScope:
         if self.metadata:
             clauses.append("d.metadata @> CAST(:scope_metadata AS jsonb)")
             params["scope_metadata"] = json.dumps(self.metadata)
+        if self.labels:
+            for clause, clause_params in documents_labelled_sql(
+                self.labels, self.label_min_confidence
+            ):
+                clauses.append(clause)
+                params.update(clause_params)
         for clause, clause_params in self.extra:
             clauses.append(clause)
             params.update(clause_params)

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_serializer,
+    model_validator,
+)
 
 from app.core.config import get_settings
+from app.labels.schemas import KIND_PATTERN
 
 Mode = Literal["hybrid", "vector", "lexical"]
 GroupBy = Literal["chunk", "document"]
@@ -22,10 +30,14 @@ class SearchFilters(BaseModel):
     created_before: datetime | None = None
     # JSONB containment: a document matches when its metadata contains every key/value.
     metadata: dict[str, Any] | None = None
-    # Reserved for document labels; accepted and ignored until labels exist.
-    labels: list[str] | None = Field(
-        default=None, max_length=100, description="Reserved: accepted and ignored for now."
+    # Document labels: {"topic": ["finance", "law"]} keeps documents with an active label of
+    # any of the values, for every kind given; label_min_confidence applies to those labels.
+    labels: dict[Annotated[str, StringConstraints(pattern=KIND_PATTERN)],
+                 Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=200)]],
+                           Field(min_length=1, max_length=100)]] | None = Field(
+        default=None, max_length=20
     )
+    label_min_confidence: float = Field(default=0.0, ge=0, le=1)
 
 
 class SearchRequest(BaseModel):

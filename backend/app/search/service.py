@@ -58,6 +58,8 @@ def build_scope(session: Session, request: SearchRequest, principal: Principal) 
         scope.created_after = f.created_after
         scope.created_before = f.created_before
         scope.metadata = f.metadata
+        scope.labels = f.labels
+        scope.label_min_confidence = f.label_min_confidence
     return scope
 
 

@@ -1,7 +1,8 @@
-"""The Celery application: `celery -A app.workers worker -Q ingest,maintenance`.
+"""The Celery application: `celery -A app.workers worker -Q ingest,label,maintenance`.
 
-Queues are named by kind of work so that embedding (ingest) and, later, labeling workers can
-scale apart. Reliability settings: acks_late + reject_on_worker_lost so a killed worker's task
+Queues are named by kind of work so that embedding (`ingest`) and labeling (`label`) workers
+can scale apart (docker-compose runs one worker service per queue; ./start.sh one worker on
+all of them). Reliability settings: acks_late + reject_on_worker_lost so a killed worker's task
 is redelivered; prefetch 1 so one slow document does not hold others hostage; a visibility
 timeout longer than the longest ingest.
 """
@@ -20,6 +21,7 @@ from app.core.config import get_settings
 from app.core.logging import configure_logging
 
 QUEUE_INGEST = "ingest"
+QUEUE_LABEL = "label"
 QUEUE_MAINTENANCE = "maintenance"
 
 
@@ -51,15 +53,19 @@ def create_celery() -> Celery:
             "documents.ingest": {"queue": QUEUE_INGEST},
             "documents.reconcile": {"queue": QUEUE_MAINTENANCE},
             "documents.sweep_orphans": {"queue": QUEUE_MAINTENANCE},
+            "labels.label_document": {"queue": QUEUE_LABEL},
+            "labels.relabel_collection": {"queue": QUEUE_LABEL},
+            "labels.reconcile": {"queue": QUEUE_MAINTENANCE},
         },
         beat_schedule={
             "reconcile-documents": {"task": "documents.reconcile", "schedule": 60.0},
+            "reconcile-labels": {"task": "labels.reconcile", "schedule": 60.0},
             "sweep-orphan-objects": {
                 "task": "documents.sweep_orphans",
                 "schedule": float(settings.orphan_sweep_interval_s),
             },
         },
-        imports=("app.documents.tasks",),
+        imports=("app.documents.tasks", "app.labels.tasks"),
     )
     return app
 

@@ -520,6 +520,161 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/documents/{document_id}/labels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Document Labels */
+        get: operations["document_labels_api_v1_documents__document_id__labels_get"];
+        put?: never;
+        /** Add Label */
+        post: operations["add_label_api_v1_documents__document_id__labels_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/documents/{document_id}/labels/{label_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove Label */
+        delete: operations["remove_label_api_v1_documents__document_id__labels__label_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/labels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Label Counts */
+        get: operations["label_counts_api_v1_labels_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/labels/review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Review Queue */
+        get: operations["review_queue_api_v1_labels_review_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/labels/{label_id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Accept Label */
+        post: operations["accept_label_api_v1_labels__label_id__accept_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/labels/{label_id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reject Label */
+        post: operations["reject_label_api_v1_labels__label_id__reject_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/labels/jobs/{job_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Labeling Job */
+        get: operations["labeling_job_api_v1_labels_jobs__job_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/collections/{collection_id}/taxonomy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Taxonomy */
+        get: operations["get_taxonomy_api_v1_collections__collection_id__taxonomy_get"];
+        /** Put Taxonomy */
+        put: operations["put_taxonomy_api_v1_collections__collection_id__taxonomy_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/collections/{collection_id}/relabel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Relabel */
+        post: operations["relabel_api_v1_collections__collection_id__relabel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/models": {
         parameters: {
             query?: never;
@@ -814,6 +969,13 @@ export interface components {
             /** Offset */
             offset: number;
         };
+        /** DocumentLabels */
+        DocumentLabels: {
+            /** Labels */
+            labels: components["schemas"]["LabelOut"][];
+            /** Labelers */
+            labelers: components["schemas"]["LabelerOut"][];
+        };
         /** DocumentOut */
         DocumentOut: {
             /**
@@ -931,6 +1093,94 @@ export interface components {
             /** Model */
             model: string;
         };
+        /** JobOut */
+        JobOut: {
+            /** Job Id */
+            job_id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "done" | "failed";
+            /** Done */
+            done: number;
+            /** Total */
+            total: number;
+            /** Error */
+            error: string | null;
+        };
+        /** LabelCount */
+        LabelCount: {
+            /** Kind */
+            kind: string;
+            /** Value */
+            value: string;
+            /** Count */
+            count: number;
+        };
+        /** LabelCounts */
+        LabelCounts: {
+            /** Labels */
+            labels: components["schemas"]["LabelCount"][];
+        };
+        /** LabelIn */
+        LabelIn: {
+            /**
+             * Kind
+             * @description lower-case letters, digits, _
+             */
+            kind: string;
+            /** Value */
+            value: string;
+        };
+        /** LabelOut */
+        LabelOut: {
+            /** Id */
+            id: number;
+            /** Kind */
+            kind: string;
+            /** Value */
+            value: string;
+            /** Confidence */
+            confidence: number;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "model" | "human";
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "active" | "rejected";
+            /** Model Name */
+            model_name: string | null;
+            /** Model Version */
+            model_version: string | null;
+            /** Chunk Id */
+            chunk_id: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** LabelerOut */
+        LabelerOut: {
+            /** Name */
+            name: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "running" | "done" | "failed";
+            /** Error */
+            error: string | null;
+            /** Ms */
+            ms: number | null;
+            /** Finished At */
+            finished_at: string | null;
+        };
         /** LoginIn */
         LoginIn: {
             /** Email */
@@ -1034,12 +1284,70 @@ export interface components {
             /** Refresh Token */
             refresh_token: string;
         };
+        /** RelabelOut */
+        RelabelOut: {
+            /** Job Id */
+            job_id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "done" | "failed";
+        };
         /** RetrieverScore */
         RetrieverScore: {
             /** Rank */
             rank: number;
             /** Score */
             score: number;
+        };
+        /** ReviewItem */
+        ReviewItem: {
+            /** Id */
+            id: number;
+            /** Kind */
+            kind: string;
+            /** Value */
+            value: string;
+            /** Confidence */
+            confidence: number;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "model" | "human";
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "active" | "rejected";
+            /** Model Name */
+            model_name: string | null;
+            /** Model Version */
+            model_version: string | null;
+            /** Chunk Id */
+            chunk_id: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Document Id
+             * Format: uuid
+             */
+            document_id: string;
+            /** Filename */
+            filename: string;
+            /** Collection */
+            collection: string;
+        };
+        /** ReviewPage */
+        ReviewPage: {
+            /** Items */
+            items: components["schemas"]["ReviewItem"][];
+            /** Total */
+            total: number;
         };
         /** SearchFilters */
         SearchFilters: {
@@ -1053,11 +1361,15 @@ export interface components {
             metadata?: {
                 [key: string]: unknown;
             } | null;
+            /** Labels */
+            labels?: {
+                [key: string]: string[];
+            } | null;
             /**
-             * Labels
-             * @description Reserved: accepted and ignored for now.
+             * Label Min Confidence
+             * @default 0
              */
-            labels?: string[] | null;
+            label_min_confidence: number;
         };
         SearchHit: {
             [key: string]: unknown;
@@ -1205,6 +1517,25 @@ export interface components {
             error_code?: string | null;
             /** Error */
             error?: string | null;
+        };
+        /** TaxonomyIn */
+        TaxonomyIn: {
+            /** Labels */
+            labels: components["schemas"]["TaxonomyLabel"][];
+        };
+        /** TaxonomyLabel */
+        TaxonomyLabel: {
+            /** Value */
+            value: string;
+            /** Description */
+            description: string;
+        };
+        /** TaxonomyOut */
+        TaxonomyOut: {
+            /** Version */
+            version: number;
+            /** Labels */
+            labels: components["schemas"]["TaxonomyLabel"][];
         };
         /** TokenOut */
         TokenOut: {
@@ -1661,6 +1992,8 @@ export interface operations {
                 collection?: string | null;
                 limit?: number;
                 offset?: number;
+                /** @description kind:value, repeatable (any value per kind, all kinds) */
+                label?: string[] | null;
             };
             header?: never;
             path?: never;
@@ -2408,6 +2741,357 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["NearDuplicatesOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    document_labels_api_v1_documents__document_id__labels_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                document_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentLabels"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    add_label_api_v1_documents__document_id__labels_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                document_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LabelIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabelOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    remove_label_api_v1_documents__document_id__labels__label_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                document_id: string;
+                label_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    label_counts_api_v1_labels_get: {
+        parameters: {
+            query?: {
+                collection?: string | null;
+                kind?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabelCounts"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    review_queue_api_v1_labels_review_get: {
+        parameters: {
+            query?: {
+                collection?: string | null;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    accept_label_api_v1_labels__label_id__accept_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                label_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabelOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    reject_label_api_v1_labels__label_id__reject_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                label_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabelOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    labeling_job_api_v1_labels_jobs__job_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_taxonomy_api_v1_collections__collection_id__taxonomy_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                collection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaxonomyOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    put_taxonomy_api_v1_collections__collection_id__taxonomy_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                collection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaxonomyIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaxonomyOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    relabel_api_v1_collections__collection_id__relabel_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                collection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RelabelOut"];
                 };
             };
             /** @description Validation Error */
