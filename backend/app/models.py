@@ -3,7 +3,7 @@
 from app.auth.models import ApiKey, RefreshToken, User
 from app.chat.models import Conversation, Message
 from app.collections.models import Collection, CollectionShare
-from app.documents.models import Chunk, Document, DocumentStatus
+from app.documents.models import Chunk, Document, DocumentImage, DocumentStatus
 from app.labels.models import Label
 from app.search.models import ChunkTerm, CollectionTerm
 
@@ -16,6 +16,7 @@ __all__ = [
     "CollectionTerm",
     "Conversation",
     "Document",
+    "DocumentImage",
     "DocumentStatus",
     "Label",
     "Message",
