@@ -27,7 +27,7 @@ def upgrade() -> None:
     )
     op.add_column("chunks", sa.Column("boxes", postgresql.JSONB()))
     op.create_check_constraint(
-        "ck_chunks_source", "chunks", "source IN ('text', 'ocr', 'image_description')"
+        op.f("ck_chunks_source"), "chunks", "source IN ('text', 'ocr', 'image_description')"
     )
     op.create_table(
         "document_images",
@@ -49,7 +49,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("document_images")
-    op.drop_constraint("ck_chunks_source", "chunks")
+    op.drop_constraint(op.f("ck_chunks_source"), "chunks", type_="check")
     op.drop_column("chunks", "boxes")
     op.drop_column("chunks", "source")
     op.drop_index("ix_documents_thumbnail_key", "documents")

@@ -254,6 +254,10 @@ def mark_failed(
         if doc.chunk_count or repository.has_chunks(session, document_id):
             repository.drop_chunks(session, document_id)
         doc.chunk_count = 0
+        # Nor does it keep what an earlier ingest read (the sweep takes the old thumbnail).
+        doc.thumbnail_key = None
+        doc.pages = None
+        repository.replace_image(session, doc, None)
         stages.advance(doc, IngestStage.failed)
         doc.error_code = code.value
         doc.error = reason[:2000]
