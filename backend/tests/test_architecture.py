@@ -21,6 +21,7 @@ IMPLEMENTATIONS = {
     "app.providers.rerank.cross_encoder",
     "app.providers.llm.openai_compat", "app.providers.llm.llamacpp",
     "app.providers.llm.ollama", "app.providers.llm.extractive",
+    "app.providers.ocr.rapid",
 }
 
 

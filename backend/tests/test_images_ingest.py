@@ -17,7 +17,7 @@ from PIL import Image
 from app.ingest.images import ImageTooLarge
 from app.ingest.parsers import parse
 from app.storage import content_key
-from tests import image_fixtures as fx
+from tests import ocr_fixtures as fx
 from tests.conftest import assert_error, s3_keys, search, upload, wait_for_documents
 
 RECEIPT = ["Receipt zebracorn", "Total lighthouse 42"]
