@@ -1,7 +1,7 @@
 """`cairn`: the operator's command line.
 
   cairn migrate          apply database migrations (alembic upgrade head)
-  cairn export-model     export the bundled embedding model to ONNX (once)
+  cairn export-model     export the bundled embedding and image models to ONNX (once)
   cairn services         run embedded Postgres + Redis until interrupted (start.sh uses it)
   cairn supervisor-config  write the supervisord.conf that ./start.sh runs
   cairn reconcile        re-enqueue stuck documents now
@@ -32,10 +32,13 @@ def cmd_migrate(_: argparse.Namespace) -> int:
 def cmd_export_model(_: argparse.Namespace) -> int:
     from app.core.config import get_settings
     from app.providers.embeddings import export_local_model
+    from app.providers.vision import export_vision_model
 
     path = export_local_model(get_settings())
     print(f"ONNX model ready: {path}" if path else "nothing to export for this embedding "
           "configuration")
+    vision = export_vision_model(get_settings())
+    print(f"ONNX image model ready: {vision}" if vision else "no bundled image model in use")
     return 0
 
 

@@ -24,6 +24,8 @@ from app.core.request_guard import RequestGuard
 from app.documents.router import router as documents_router
 from app.events.router import router as events_router
 from app.health.router import router as health_router
+from app.images.router import documents_router as image_documents_router
+from app.images.router import search_router as image_search_router
 from app.mcp_server.endpoint import mcp_route
 from app.providers.embeddings import get_embedder
 from app.search.router import router as search_router
@@ -74,7 +76,7 @@ def create_app() -> FastAPI:
     for router in (
         auth_router, users_router, keys_router,
         documents_router, collections_router, search_router, tasks_router, chat_router,
-        events_router,
+        events_router, image_search_router, image_documents_router,
     ):
         api.include_router(router)
     app.include_router(api)

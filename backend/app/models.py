@@ -4,6 +4,7 @@ from app.auth.models import ApiKey, RefreshToken, User
 from app.chat.models import Conversation, Message
 from app.collections.models import Collection, CollectionShare
 from app.documents.models import Chunk, Document, DocumentImage, DocumentStatus
+from app.images.models import ImageVector
 from app.labels.models import Label
 from app.search.models import ChunkTerm, CollectionTerm
 
@@ -18,6 +19,7 @@ __all__ = [
     "Document",
     "DocumentImage",
     "DocumentStatus",
+    "ImageVector",
     "Label",
     "Message",
     "RefreshToken",

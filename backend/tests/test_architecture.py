@@ -21,6 +21,8 @@ IMPLEMENTATIONS = {
     "app.providers.rerank.cross_encoder",
     "app.providers.llm.openai_compat", "app.providers.llm.llamacpp",
     "app.providers.llm.ollama", "app.providers.llm.extractive",
+    "app.providers.vision.efficientnet", "app.providers.vision.nsfw",
+    "app.providers.vision.clip_onnx",
     "app.providers.ocr.rapid",
 }
 

@@ -114,6 +114,30 @@ class Settings(BaseSettings):
     # How many fused candidates the reranker rescores (at least offset + k).
     rerank_candidates: int = Field(default=50, ge=1, le=1000)
 
+    # --- images: what an image shows, similar images, safety (app/images, providers/vision) --
+    # Object labels: "efficientnet-lite0" (bundled ImageNet classifier) or "none".
+    image_labeler: Literal["efficientnet-lite0", "none"] = "efficientnet-lite0"
+    # Image vectors for similar-image search: the classifier's pooled features, or your own
+    # CLIP/SigLIP ONNX pair (then text queries reach images too). Migration 0009 fixes the
+    # vector column's dimension from this choice.
+    image_embedder: Literal["efficientnet-lite0", "onnx-clip"] = "efficientnet-lite0"
+    # NSFW score: "open-nsfw" (bundled) or "none".
+    image_safety: Literal["open-nsfw", "none"] = "open-nsfw"
+    image_clip_image_model: Path | None = None
+    image_clip_text_model: Path | None = None
+    image_clip_tokenizer: Path | None = None
+    image_clip_preprocess: Literal["clip", "siglip"] = "clip"
+    # Object labels kept per image, and the least probability a kept label needs.
+    image_label_top_k: int = Field(default=5, ge=1, le=50)
+    image_label_min_confidence: float = Field(default=0.05, ge=0, le=1)
+    # Two images are near-duplicates when their 64-bit perceptual hashes differ in at most
+    # this many bits.
+    image_near_dup_distance: int = Field(default=8, ge=0, le=32)
+    # Largest image a similar-image search may upload as its query, in bytes (413 above).
+    image_query_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    # Largest image (width x height) decoded for a query; larger is refused (413).
+    image_query_max_pixels: int = Field(default=50_000_000, ge=10_000)
+
     # --- chat: answers with citations (app/chat, app/providers/llm) ---------------------
     # Who writes the answer: "extractive" (offline: quoted sentences of the passages, no
     # model), "openai" (any OpenAI-compatible /chat/completions: OpenAI, Ollama's /v1, vLLM,

@@ -477,6 +477,69 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/search/images": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Search Images
+         * @description The images most similar to one of yours (JSON `{document_id, k, collection?}`) or to
+         *     an uploaded picture (multipart `file`, optional `k`, `collection`), among the images you
+         *     may read, in the hit shape of /api/v1/search.
+         */
+        post: operations["search_images_api_v1_search_images_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/documents/{document_id}/image-analysis": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Image Analysis
+         * @description What the image shows (object labels), its NSFW score, perceptual hash and description;
+         *     404 `not_an_image` for a document that is not an analysed image.
+         */
+        get: operations["image_analysis_api_v1_documents__document_id__image_analysis_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/documents/{document_id}/near-duplicates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Near Duplicates
+         * @description Images you may read whose perceptual hash is within IMAGE_NEAR_DUP_DISTANCE bits.
+         */
+        get: operations["near_duplicates_api_v1_documents__document_id__near_duplicates_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/models": {
         parameters: {
             query?: never;
@@ -887,6 +950,25 @@ export interface components {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
         };
+        /** ImageAnalysisOut */
+        ImageAnalysisOut: {
+            /** Objects */
+            objects: components["schemas"]["ObjectLabel"][];
+            /**
+             * Nsfw
+             * @description NSFW probability; null when IMAGE_SAFETY=none.
+             */
+            nsfw: number | null;
+            /**
+             * Phash
+             * @description 64-bit perceptual hash, 16 hex digits.
+             */
+            phash: string;
+            /** Model */
+            model: string;
+            /** Description */
+            description: string;
+        };
         /** ImageOcrOut */
         ImageOcrOut: {
             /** Engine */
@@ -931,6 +1013,17 @@ export interface components {
             } | null;
             ocr?: components["schemas"]["ImageOcrOut"] | null;
         };
+        /** ImageSearchResponse */
+        ImageSearchResponse: {
+            /** Results */
+            results: components["schemas"]["SearchHit"][];
+            /** Took Ms */
+            took_ms: number;
+            /** Total Candidates */
+            total_candidates: number;
+            /** Model */
+            model: string;
+        };
         /** LoginIn */
         LoginIn: {
             /** Email */
@@ -968,6 +1061,28 @@ export interface components {
              */
             created_at: string;
         };
+        /** NearDuplicateOut */
+        NearDuplicateOut: {
+            /**
+             * Document Id
+             * Format: uuid
+             */
+            document_id: string;
+            /** Filename */
+            filename: string;
+            /** Collection */
+            collection: string;
+            /**
+             * Distance
+             * @description Hamming distance between the perceptual hashes (bits).
+             */
+            distance: number;
+        };
+        /** NearDuplicatesOut */
+        NearDuplicatesOut: {
+            /** Near Duplicates */
+            near_duplicates: components["schemas"]["NearDuplicateOut"][];
+        };
         /** OAIChatRequest */
         OAIChatRequest: {
             /**
@@ -999,6 +1114,13 @@ export interface components {
             }[] | null;
         } & {
             [key: string]: unknown;
+        };
+        /** ObjectLabel */
+        ObjectLabel: {
+            /** Value */
+            value: string;
+            /** Confidence */
+            confidence: number;
         };
         /** OcrBox */
         OcrBox: {
@@ -2316,6 +2438,131 @@ export interface operations {
                 content: {
                     "application/json": unknown;
                     "text/event-stream": unknown;
+                };
+            };
+        };
+    };
+    search_images_api_v1_search_images_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** K */
+                    k?: number;
+                    /** Collection */
+                    collection?: string | null;
+                    /** Document Id */
+                    document_id?: string | null;
+                    /** Query */
+                    query?: string | null;
+                };
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description The query image.
+                     */
+                    file: string;
+                    k?: number;
+                    collection?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImageSearchResponse"];
+                };
+            };
+            /** @description The document or collection does not exist (or is not yours), or the document is not an analysed image. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The query image is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The upload is not an image, or the body is neither JSON nor multipart. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    image_analysis_api_v1_documents__document_id__image_analysis_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                document_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImageAnalysisOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    near_duplicates_api_v1_documents__document_id__near_duplicates_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                document_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NearDuplicatesOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
