@@ -198,3 +198,18 @@ def test_the_thumbnail_survives_the_sweep_and_goes_with_its_document(
     assert key in s3_keys(s3)
     assert client.delete(f"/api/v1/documents/{doc_id}").status_code == 204
     assert key not in s3_keys(s3)
+
+
+def test_a_failed_reingest_keeps_no_image_facts_or_thumbnail(
+    client: Any, s3: Any, collection_name: str
+) -> None:
+    data = fx.text_image([], "PNG", size=(40, 40))
+    resp = upload(client, [("square.png", data)], collection=collection_name)
+    doc_id = resp.json()["documents"][0]["id"]
+    assert wait_for_documents(client, [doc_id])[doc_id]["has_thumbnail"] is True
+    s3.delete_object(Bucket="cairn-test", Key=content_key(hashlib.sha256(data).hexdigest()))
+    assert client.post(f"/api/v1/documents/{doc_id}/reingest").status_code == 202
+    doc = wait_for_documents(client, [doc_id])[doc_id]
+    assert doc["error_code"] == "original_missing", doc
+    assert doc["image"] is None and doc["has_thumbnail"] is False
+    assert_error(client.get(f"/api/v1/documents/{doc_id}/thumbnail"), 404, "no_thumbnail")
