@@ -3,7 +3,7 @@
 from app.auth.models import ApiKey, RefreshToken, User
 from app.chat.models import Conversation, Message
 from app.collections.models import Collection, CollectionShare
-from app.documents.models import Chunk, Document, DocumentStatus
+from app.documents.models import Chunk, Document, DocumentImage, DocumentStatus
 from app.images.models import ImageVector
 from app.labels.models import Label, LabelerRun, LabelJob, Taxonomy
 from app.search.models import ChunkTerm, CollectionTerm
@@ -17,6 +17,7 @@ __all__ = [
     "CollectionTerm",
     "Conversation",
     "Document",
+    "DocumentImage",
     "DocumentStatus",
     "ImageVector",
     "Label",

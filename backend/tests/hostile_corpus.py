@@ -246,9 +246,12 @@ CASES: list[UploadCase] = [
         "nul-bytes-text", _one("nul.txt", lambda: TEXT + b"\x00\x01\x02" * 50), "reject", 415
     ),
     UploadCase("zip-not-docx", _one("letter.docx", zip_not_docx), "reject", 415),
-    UploadCase("png-decompression-bomb", _one("bomb.png", png_decompression_bomb), "reject", 415),
-    UploadCase("png-1x100000", _one("tall.png", png_tall), "reject", 415),
-    UploadCase("png-renamed-pdf", _one("scan.pdf", png_tall), "reject", 415),
+    UploadCase("png-decompression-bomb", _one("bomb.png", png_decompression_bomb), "reject", 422,
+               "image_too_large"),
+    UploadCase("png-1x100000", _one("tall.png", png_tall), "ingest", final=("ready",),
+               content_type="image/png"),
+    UploadCase("png-renamed-pdf", _one("scan.pdf", png_tall), "ingest", final=("ready",),
+               content_type="image/png"),
     UploadCase(
         "pdf-named-txt", _one("paper.txt", real_pdf), "ingest", final=("ready",), content_type=PDF
     ),

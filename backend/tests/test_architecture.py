@@ -23,6 +23,7 @@ IMPLEMENTATIONS = {
     "app.providers.llm.ollama", "app.providers.llm.extractive",
     "app.providers.vision.efficientnet", "app.providers.vision.nsfw",
     "app.providers.vision.clip_onnx",
+    "app.providers.ocr.rapid",
 }
 
 

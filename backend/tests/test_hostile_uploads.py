@@ -84,7 +84,9 @@ def test_hostile_upload_is_refused_or_ends_cleanly(client: Any, db: Any, case: U
         assert doc["chunk_count"] == 0 and chunks["total"] == 0, (doc, chunks["total"])
     else:
         assert doc["error"] is None, doc
-        assert doc["chunk_count"] == chunks["total"] > 0, (doc, chunks["total"])
+        assert doc["chunk_count"] == chunks["total"], (doc, chunks["total"])
+        if not doc["content_type"].startswith("image/"):  # a picture may hold no text
+            assert chunks["total"] > 0, doc
     if case.stored_name is not None:
         assert doc["filename"] == case.stored_name
     if case.content_type is not None:
@@ -110,6 +112,7 @@ def test_bucket_has_no_object_without_a_document_row(s3: Any, db: Any) -> None:
     db.rollback()
     keys = s3_keys(s3)
     referenced = set(db.scalars(select(Document.storage_key)))
+    referenced |= set(db.scalars(select(Document.thumbnail_key)))  # thumbnails are objects too
     orphans = keys - referenced
     assert not orphans, sorted(orphans)[:5]
 

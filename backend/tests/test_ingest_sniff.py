@@ -62,10 +62,25 @@ def test_zip_that_is_not_docx_is_415() -> None:
     assert "zip" in excinfo.value.message.lower()
 
 
-def test_png_is_415_even_named_txt() -> None:
+def test_png_is_an_image_even_named_txt() -> None:
     png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
+    assert _sniff(png, "image.txt") == "image/png"
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP", "GIF", "TIFF", "BMP"])
+def test_every_supported_image_format_is_sniffed_from_its_bytes(fmt: str) -> None:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 30), "red").save(buf, fmt)
+    assert _sniff(buf.getvalue(), "picture.bin") == f"image/{fmt.lower()}"
+
+
+def test_an_image_type_outside_the_list_is_415() -> None:
     with pytest.raises(UnsupportedMediaType):
-        _sniff(png, "image.txt")
+        _sniff(b"8BPS\x00\x01" + b"\x00" * 64, "layers.psd")  # Photoshop
 
 
 def test_binary_without_signature_is_415() -> None:

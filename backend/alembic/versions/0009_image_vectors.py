@@ -6,7 +6,7 @@ The vector dimension is read from the configured image embedder when the migrati
 changing to an embedder of another dimension needs a new column and a re-analysis.
 
 Revision ID: 0009
-Revises: 0007 (the lead re-points it after 0008 at merge)
+Revises: 0008
 Create Date: 2026-12-01
 """
 
@@ -21,7 +21,7 @@ from app.core.config import get_settings
 from app.providers.vision import image_embedding_dim
 
 revision: str = "0009"
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

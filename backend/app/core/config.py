@@ -57,6 +57,21 @@ class Settings(BaseSettings):
     orphan_grace_s: int = Field(default=3600, ge=60)
     orphan_sweep_interval_s: int = Field(default=3600, ge=60)
 
+    # --- images and OCR ---------------------------------------------------------------------
+    # Largest image accepted, in pixels (width x height, from the header at upload and again
+    # before decoding in the worker): anything bigger is refused as a decompression bomb.
+    image_max_pixels: int = Field(default=50_000_000, ge=1_000_000)
+    # Longest side of the WebP thumbnail made for images and PDFs (first page).
+    thumbnail_size: int = Field(default=256, ge=32, le=1024)
+    # onnxruntime threads for one OCR call, and the least confidence of a line kept.
+    ocr_threads: int = Field(default=2, ge=1, le=64)
+    ocr_min_score: float = Field(default=0.5, ge=0, le=1)
+    # Scanned PDFs: a page whose text layer has fewer characters than this is rendered at
+    # PDF_OCR_DPI and read by OCR, for at most PDF_OCR_MAX_PAGES pages per document.
+    pdf_ocr_min_chars: int = Field(default=10, ge=0)
+    pdf_ocr_dpi: int = Field(default=200, ge=72, le=600)
+    pdf_ocr_max_pages: int = Field(default=50, ge=0)
+
     # --- embeddings ---------------------------------------------------------------------------
     embedding_provider: Literal["local", "openai"] = "local"
     embedding_model: str = "all-MiniLM-L6-v2"

@@ -9,6 +9,7 @@ import enum
 
 class FailureCode(enum.StrEnum):
     parse_failed = "parse_failed"  # corrupt, encrypted, too many pages, a bomb, no text
+    image_too_large = "image_too_large"  # more pixels than IMAGE_MAX_PIXELS (a bomb)
     original_missing = "original_missing"  # the object vanished from storage
     embedding_failed = "embedding_failed"  # the embedder refused the text for good
     timed_out = "timed_out"  # the ingest passed its time limit

@@ -21,7 +21,7 @@ from sqlalchemy import (
     func,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import Base
 
@@ -68,6 +68,13 @@ class Document(Base):
     page_count: Mapped[int | None] = mapped_column(Integer)
     embedding_model: Mapped[str | None] = mapped_column(String(200))
     timings: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+    # System facts, kept apart from the uploader's `metadata`: the thumbnail (a content-
+    # addressed object, like the original) and, for PDFs, which path read each page.
+    thumbnail_key: Mapped[str | None] = mapped_column(String(512))
+    pages: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
+    image: Mapped[DocumentImage | None] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", passive_deletes=True
+    )
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
@@ -101,8 +108,30 @@ class Chunk(Base):
     # Dimension is fixed by the migration from the configured model (see alembic 0001).
     embedding: Mapped[list[float]] = mapped_column(Vector())
     embedding_model: Mapped[str] = mapped_column(String(200))
+    # Where the text came from: "text" (the file's own text), "ocr" (read off pixels), or
+    # "image_description"; OCR chunks keep their lines' boxes (pixels of the upright image).
+    source: Mapped[str] = mapped_column(String(32), default="text", server_default="text")
+    boxes: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
     # Number of lexemes (with repeats) in the chunk: the BM25 document length.
     lex_length: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+
+
+class DocumentImage(Base):
+    """What the worker read off an image document: size, format, EXIF, GPS (served only
+    when asked for), and the OCR run. One row per image document, none for other types."""
+
+    __tablename__ = "document_images"
+
+    document_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True
+    )
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    format: Mapped[str] = mapped_column(String(16))
+    frames: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    exif: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+    gps: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    ocr: Mapped[dict[str, Any] | None] = mapped_column(JSONB)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.orm import Session
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 from app.auth.principal import Principal
 from app.collections import access
 from app.collections.models import Collection
-from app.documents.models import Chunk, Document, DocumentStatus
+from app.documents.models import Chunk, Document, DocumentImage, DocumentStatus
 from app.documents.stages import IN_PROGRESS, WAITING, IngestStage
 from app.labels.repository import documents_labelled
 from app.search import lexical_index
@@ -120,13 +121,23 @@ def has_chunks(session: Session, document_id: uuid.UUID) -> bool:
 
 
 def key_referenced(session: Session, key: str) -> bool:
-    return bool(session.scalar(select(func.count()).where(Document.storage_key == key)))
+    return bool(referenced_keys(session, [key]))
 
 
 def referenced_keys(session: Session, keys: list[str]) -> set[str]:
+    """The keys some document uses, as its original or as its thumbnail."""
     if not keys:
         return set()
-    return set(session.scalars(select(Document.storage_key).where(Document.storage_key.in_(keys))))
+    originals = select(Document.storage_key).where(Document.storage_key.in_(keys))
+    thumbnails = select(Document.thumbnail_key).where(Document.thumbnail_key.in_(keys))
+    return {k for k in session.scalars(originals.union(thumbnails)) if k is not None}
+
+
+def replace_image(session: Session, doc: Document, facts: dict[str, Any] | None) -> None:
+    """Set (or clear) the document's image facts, its document_images row (an existing row
+    is replaced in place by the unit of work)."""
+    doc.image = None if facts is None else DocumentImage(document_id=doc.id, **facts)
+    session.flush()
 
 
 def touch(session: Session, document_id: uuid.UUID) -> bool:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile, status
+from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
 from app.auth.principal import CurrentPrincipal
 from app.auth.ratelimit import limit_upload
 from app.core.db import get_db
-from app.documents import service
+from app.documents import service, thumbnails
+from app.documents.image_out import image_out, thumbnail_headers
 from app.documents.models import Document, DocumentStatus
 from app.documents.schemas import (
     ChunkOut,
@@ -32,10 +33,12 @@ DB = Annotated[Session, Depends(get_db)]
 Store = Annotated[ObjectStore, Depends(get_store)]
 
 
-def to_out(doc: Document, collection: str) -> DocumentOut:
+def to_out(doc: Document, collection: str, *, include_gps: bool = False) -> DocumentOut:
+    fields = {k: getattr(doc, k) for k in DocumentOut.model_fields if hasattr(doc, k)}
     return DocumentOut.model_validate(
-        {**{k: getattr(doc, k) for k in DocumentOut.model_fields if hasattr(doc, k)},
-         "metadata": doc.metadata_, "collection": collection}
+        {**fields, "metadata": doc.metadata_, "collection": collection,
+         "image": image_out(doc.image, include_gps=include_gps),
+         "has_thumbnail": doc.thumbnail_key is not None}
     )
 
 
@@ -111,9 +114,32 @@ def list_documents(
 
 
 @router.get("/{document_id}", response_model=DocumentOut)
-def get_document(db: DB, principal: CurrentPrincipal, document_id: uuid.UUID) -> DocumentOut:
+def get_document(
+    db: DB,
+    principal: CurrentPrincipal,
+    document_id: uuid.UUID,
+    include_gps: Annotated[
+        bool, Query(description="Include an image's GPS position (private by default).")
+    ] = False,
+) -> DocumentOut:
     doc = service.get(db, document_id, principal)
-    return to_out(doc, service.collection_name(db, doc))
+    return to_out(doc, service.collection_name(db, doc), include_gps=include_gps)
+
+
+@router.get(
+    "/{document_id}/thumbnail",
+    response_class=Response,
+    responses={200: {"content": {"image/webp": {}}}, 304: {"description": "Not modified"}},
+)
+def get_thumbnail(
+    request: Request, db: DB, store: Store, principal: CurrentPrincipal, document_id: uuid.UUID
+) -> Response:
+    """A WebP thumbnail of an image or of a PDF's first page; 404 no_thumbnail otherwise."""
+    thumb = thumbnails.get(db, store, document_id, principal)
+    headers = thumbnail_headers(thumb)
+    if thumb.etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    return Response(content=thumb.data, media_type="image/webp", headers=headers)
 
 
 @router.get(

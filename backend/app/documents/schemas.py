@@ -29,6 +29,24 @@ class UploadResponse(BaseModel):
     documents: list[UploadedDocument]
 
 
+class ImageOcrOut(BaseModel):
+    engine: str
+    lines: int
+    ms: float
+
+
+class ImageOut(BaseModel):
+    width: int = Field(description="Pixels, upright (EXIF orientation applied).")
+    height: int
+    format: str = Field(description="PNG, JPEG, WEBP, GIF, TIFF or BMP.")
+    frames: int = Field(description="Frames in the file; only the first is read.")
+    exif: dict[str, Any] = Field(description="camera, make, model, taken_at, orientation, ...")
+    gps: dict[str, float] | None = Field(
+        default=None, description="{lat, lon}: only with ?include_gps=true."
+    )
+    ocr: ImageOcrOut | None = None
+
+
 class DocumentOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -49,7 +67,15 @@ class DocumentOut(BaseModel):
     page_count: int | None
     embedding_model: str | None
     timings: dict[str, Any]
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] = Field(description="The uploader's metadata, as given.")
+    image: ImageOut | None = Field(default=None, description="Image documents only.")
+    pages: list[dict[str, Any]] | None = Field(
+        default=None,
+        description="PDFs: how each page was read, [{page, source: text_layer|ocr|none}].",
+    )
+    has_thumbnail: bool = Field(
+        default=False, description="GET .../thumbnail serves one (images and PDFs)."
+    )
     created_at: datetime
     updated_at: datetime
     started_at: datetime | None
@@ -63,6 +89,12 @@ class DocumentPage(BaseModel):
     offset: int
 
 
+class OcrBox(BaseModel):
+    text: str
+    box: list[list[float]] = Field(description="Four corners [[x, y], ...] from top-left.")
+    score: float
+
+
 class ChunkOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -73,6 +105,10 @@ class ChunkOut(BaseModel):
     char_start: int
     char_end: int
     token_count: int
+    source: Literal["text", "ocr", "image_description"] = "text"
+    boxes: list[OcrBox] | None = Field(
+        default=None, description="OCR chunks: each line's text, box (pixels) and score."
+    )
 
 
 class ChunkPage(BaseModel):

@@ -272,11 +272,11 @@ def delete(
         raise NotFound(f"No document {document_id}.")
     if not access.can_write(session, principal, doc.collection_id):
         raise Forbidden("This collection is shared with you read-only.")
-    key = doc.storage_key
+    keys = [k for k in (doc.storage_key, doc.thumbnail_key) if k]  # original, thumbnail
     repository.drop_chunks(session, doc.id)
     session.delete(doc)
     session.commit()
-    _remove_unreferenced(session, store, [key])
+    _remove_unreferenced(session, store, keys)
 
 
 def reingest(session: Session, document_id: uuid.UUID, principal: Principal) -> Document:

@@ -14,8 +14,15 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 HTML = "text/html"
 MARKDOWN = "text/markdown"
 TEXT = "text/plain"
+PNG = "image/png"
+JPEG = "image/jpeg"
+WEBP = "image/webp"
+GIF = "image/gif"
+TIFF = "image/tiff"
+BMP = "image/bmp"
+IMAGES = (PNG, JPEG, WEBP, GIF, TIFF, BMP)
 
-SUPPORTED = (TEXT, MARKDOWN, HTML, PDF, DOCX)
+SUPPORTED = (TEXT, MARKDOWN, HTML, PDF, DOCX, *IMAGES)
 _HTML_MARKERS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<p>", b"<div", b"<h1")
 _MD_EXTENSIONS = (".md", ".markdown", ".mdown")
 
@@ -37,6 +44,8 @@ def sniff_content_type(head: bytes, filename: str, whole: bytes | None = None) -
             details={"detected": kind.mime},
         )
     if kind is not None and not _is_clean_text(head):
+        if kind.mime in IMAGES:
+            return str(kind.mime)
         raise UnsupportedMediaType(
             f"Files of type {kind.mime} are not supported.",
             details={"detected": kind.mime, "supported": list(SUPPORTED)},

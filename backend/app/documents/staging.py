@@ -8,10 +8,10 @@ import hashlib
 import json
 import tempfile
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO
 
 from app.core.errors import PayloadTooLarge, Unprocessable
-from app.documents.sniff import sniff_content_type
+from app.documents.sniff import IMAGES, sniff_content_type
 
 SNIFF_BYTES = 8192
 
@@ -91,8 +91,28 @@ def stage_file(incoming: IncomingFile, max_bytes: int) -> StagedFile:
     whole = spool.read() if head.startswith(b"PK") else None
     try:
         content_type = sniff_content_type(head, incoming.filename, whole)
+        if content_type in IMAGES:
+            spool.seek(0)
+            check_image(spool, incoming.filename)  # header only: cheap
     except Exception:
         spool.close()
         raise
     spool.seek(0)
     return StagedFile(incoming.filename, spool, size, digest.hexdigest(), content_type)  # type: ignore[arg-type]
+
+
+def check_image(spool: IO[bytes], filename: str) -> None:
+    """Refuse at upload an image whose header declares more than IMAGE_MAX_PIXELS pixels (a
+    decompression bomb) or that Pillow cannot identify; the worker checks again."""
+    from app.core.config import get_settings
+    from app.ingest.images import ImageTooLarge, read_header
+    from app.ingest.parsers import ParseError
+
+    try:
+        read_header(spool, get_settings().image_max_pixels)
+    except ImageTooLarge as exc:
+        raise Unprocessable(str(exc), code="image_too_large",
+                            details={"filename": filename}) from exc
+    except ParseError as exc:
+        raise Unprocessable(f"{filename}: {exc}", code="corrupt_image",
+                            details={"filename": filename}) from exc

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from semchunk.semchunk import chunkerify
 
@@ -19,6 +19,8 @@ class ChunkDraft:
     char_end: int
     page: int | None
     token_count: int
+    source: str = "text"
+    boxes: list[dict[str, Any]] | None = None
 
 
 def chunk_document(
@@ -30,23 +32,58 @@ def chunk_document(
 ) -> list[ChunkDraft]:
     """Split on the largest semantic boundary that fits (paragraphs, sentences, words)."""
     chunker = chunkerify(count_tokens, chunk_size)
-    # one text in, offsets=True: semchunk returns (texts, spans)
-    texts, spans = cast(
-        "tuple[list[str], list[tuple[int, int]]]",
-        chunker(parsed.text, offsets=True, overlap=overlap or None),
-    )
     drafts: list[ChunkDraft] = []
-    for text, (start, end) in zip(texts, spans, strict=True):
-        if not text.strip():
-            continue
-        drafts.append(
-            ChunkDraft(
-                ordinal=len(drafts),
-                text=text,
-                char_start=start,
-                char_end=end,
-                page=parsed.page_at(start),
-                token_count=count_tokens(text),
-            )
+    # Text read by OCR and the file's own text are chunked apart (a chunk has one source).
+    for low, high in _source_runs(parsed):
+        if not parsed.text[low:high].strip():
+            continue  # an image with no text: no chunks
+        # one text in, offsets=True: semchunk returns (texts, spans)
+        texts, spans = cast(
+            "tuple[list[str], list[tuple[int, int]]]",
+            chunker(parsed.text[low:high], offsets=True, overlap=overlap or None),
         )
+        for text, (rel_start, rel_end) in zip(texts, spans, strict=True):
+            if not text.strip():
+                continue
+            start, end = low + rel_start, low + rel_end
+            drafts.append(
+                ChunkDraft(
+                    ordinal=len(drafts),
+                    text=text,
+                    char_start=start,
+                    char_end=end,
+                    page=parsed.page_at(start),
+                    token_count=count_tokens(text),
+                    **_provenance(parsed, start, end),
+                )
+            )
     return drafts
+
+
+def _source_runs(parsed: ParsedDocument) -> list[tuple[int, int]]:
+    """Character ranges of `parsed.text` over consecutive segments of the same source."""
+    runs: list[tuple[int, int]] = []
+    current: str | None = None
+    for offset, seg in parsed.placed:
+        if seg.source != current:
+            if runs:
+                runs[-1] = (runs[-1][0], offset)
+            runs.append((offset, len(parsed.text)))
+            current = seg.source
+    return runs or [(0, len(parsed.text))]
+
+
+def _provenance(parsed: ParsedDocument, start: int, end: int) -> dict[str, Any]:
+    """Where a chunk's text came from (the segment it starts in) and, for OCR'd text, the
+    boxes of the lines it overlaps."""
+    source = "text"
+    boxes: list[dict[str, Any]] = []
+    for offset, seg in parsed.placed:
+        if offset > end:
+            break
+        if offset <= start:
+            source = seg.source
+        for line_start, line_end, line in seg.lines:
+            if offset + line_start < end and offset + line_end > start:
+                boxes.append({"text": line.text, "box": line.box, "score": line.score})
+    return {"source": source, "boxes": boxes or None}

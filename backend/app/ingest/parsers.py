@@ -12,8 +12,10 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from typing import Any
 
-from app.documents.sniff import DOCX, HTML, MARKDOWN, PDF, TEXT
+from app.documents.sniff import DOCX, HTML, IMAGES, MARKDOWN, PDF, TEXT
+from app.providers.ocr.base import OcrLine
 
 MAX_PDF_PAGES = 2000
 # pypdf's decompression limits, per stream (its defaults are 75 MB). Text extraction only
@@ -39,13 +41,29 @@ MAX_DOCX_RATIO = 200
 
 
 class ParseError(Exception):
-    """The file cannot be parsed; retrying will not help."""
+    """The file cannot be parsed; retrying will not help. `code` is the document's
+    error_code (app.documents.failures.FailureCode)."""
+
+    code = "parse_failed"
 
 
 @dataclass
 class Segment:
     text: str
     page: int | None = None
+    source: str = "text"  # "text" (the file's own text) or "ocr"
+    # OCR lines with their (start, end) offsets in `text`
+    lines: list[tuple[int, int, OcrLine]] = field(default_factory=list)
+
+
+def ocr_segment(lines: list[OcrLine], page: int | None) -> Segment:
+    """One segment of OCR'd lines, one line of text each, offsets kept for their boxes."""
+    spans: list[tuple[int, int, OcrLine]] = []
+    offset = 0
+    for line in lines:
+        spans.append((offset, offset + len(line.text), line))
+        offset += len(line.text) + 1
+    return Segment("\n".join(line.text for line in lines), page=page, source="ocr", lines=spans)
 
 
 @dataclass
@@ -56,6 +74,14 @@ class ParsedDocument:
     text: str = field(init=False, default="")
     # (start offset in `text`, page) for each segment, in order
     page_starts: list[tuple[int, int | None]] = field(init=False, default_factory=list)
+    # (start offset in `text`, segment) for each non-empty segment, in order
+    placed: list[tuple[int, Segment]] = field(init=False, default_factory=list)
+    # Facts beyond the text, filled by the image and PDF paths: the document_images row,
+    # the thumbnail (WebP bytes), which path read each page, a breakdown of parse time.
+    image: dict[str, Any] | None = field(init=False, default=None)
+    thumbnail: bytes | None = field(init=False, default=None)
+    pages: list[dict[str, Any]] | None = field(init=False, default=None)
+    timings: dict[str, float] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         parts: list[str] = []
@@ -67,6 +93,7 @@ class ParsedDocument:
                 parts.append("\n\n")
                 offset += 2
             self.page_starts.append((offset, seg.page))
+            self.placed.append((offset, seg))
             parts.append(seg.text)
             offset += len(seg.text)
         self.text = "".join(parts)
@@ -282,11 +309,20 @@ PARSERS: dict[str, Callable[[bytes], ParsedDocument]] = {
 
 
 def parse(data: bytes, content_type: str) -> ParsedDocument:
+    """The text of a file. An image may have none (a photo): it is still a document."""
+    if content_type in IMAGES:
+        from app.ingest.images import parse_image
+
+        return parse_image(data)
     try:
         parser = PARSERS[content_type]
     except KeyError as exc:
         raise ParseError(f"No parser for {content_type}.") from exc
     parsed = parser(data)
+    if content_type == PDF:
+        from app.ingest.scanned import complete_pdf
+
+        parsed = complete_pdf(data, parsed)
     if not parsed.text.strip():
         raise ParseError("No text could be extracted from the file (is it a scan or empty?).")
     return parsed

@@ -8,9 +8,12 @@ task never duplicates them. Permanent problems raise IngestFailure (the document
 
 from __future__ import annotations
 
+import hashlib
+import io
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func
 
@@ -25,7 +28,7 @@ from app.ingest.chunker import ChunkDraft, chunk_document
 from app.ingest.parsers import ParseError, parse
 from app.providers.embeddings import EmbeddingError, get_embedder
 from app.search import lexical_index
-from app.storage import ObjectNotFound, get_store
+from app.storage import ObjectNotFound, content_key, get_store
 
 log = get_logger(__name__)
 # Chunks embedded between two checks that the document still exists (and still progresses:
@@ -112,12 +115,14 @@ def run(document_id: uuid.UUID, task_id: str | None = None) -> Outcome:
         # The library's own message stays in the log; the document gets the plain reason.
         log.warning("parse_failed", document_id=str(document_id), reason=str(exc),
                     cause=repr(exc.__cause__) if exc.__cause__ else None)
-        raise IngestFailure(FailureCode.parse_failed, str(exc)) from exc
+        raise IngestFailure(FailureCode(exc.code), str(exc)) from exc
     except RecursionError as exc:
         raise IngestFailure(
             FailureCode.parse_failed, "The file is nested too deeply to parse."
         ) from exc
     timings["parse_ms"] = _lap(clock)
+    timings.update(parsed.timings)  # the parse's breakdown (OCR, page rendering)
+    thumbnail_key = _store_thumbnail(parsed.thumbnail, timings)
 
     _set_stage(document_id, IngestStage.chunking, page_count=parsed.page_count)
     clock = time.perf_counter()
@@ -150,9 +155,32 @@ def run(document_id: uuid.UUID, task_id: str | None = None) -> Outcome:
     _set_stage(document_id, IngestStage.writing)
 
     clock = time.perf_counter()
-    _write(document_id, drafts, vectors, embedder.model_name, timings, clock)
+    extras = Extras(thumbnail_key, parsed.pages, parsed.image)
+    _write(document_id, drafts, vectors, embedder.model_name, timings, clock, extras)
     log.info("document_ready", document_id=str(document_id), chunks=len(drafts), **timings)
     return Outcome("ready", len(drafts))
+
+
+@dataclass
+class Extras:
+    """What the write records besides chunks: thumbnail, per-page paths, image facts."""
+
+    thumbnail_key: str | None
+    pages: list[dict[str, Any]] | None
+    image: dict[str, Any] | None
+
+
+def _store_thumbnail(data: bytes | None, timings: dict[str, float]) -> str | None:
+    """Put the thumbnail next to the originals (content-addressed); a storage error is
+    transient and retries the task. Stored again even if present, which refreshes its age
+    so the orphan sweep's grace period covers the time until the write commits."""
+    if data is None:
+        return None
+    clock = time.perf_counter()
+    key = content_key(hashlib.sha256(data).hexdigest())
+    get_store().put(key, io.BytesIO(data), size=len(data), content_type="image/webp")
+    timings["thumbnail_ms"] = _lap(clock)
+    return key
 
 
 def _embedding_text(draft: ChunkDraft, title: str | None) -> str:
@@ -169,6 +197,7 @@ def _write(
     model: str,
     timings: dict[str, float],
     clock: float,
+    extras: Extras,
 ) -> None:
     """Replace the document's chunks and lexical postings in one transaction."""
     with session_scope() as session:
@@ -188,6 +217,8 @@ def _write(
                 token_count=d.token_count,
                 embedding=v,
                 embedding_model=model,
+                source=d.source,
+                boxes=d.boxes,
             )
             for d, v in zip(drafts, vectors, strict=True)
         )
@@ -199,6 +230,9 @@ def _write(
         doc.embedding_model = model
         doc.timings = timings
         doc.finished_at = func.now()
+        doc.thumbnail_key = extras.thumbnail_key
+        doc.pages = extras.pages
+        repository.replace_image(session, doc, extras.image)
 
 
 def mark_failed(
@@ -220,6 +254,10 @@ def mark_failed(
         if doc.chunk_count or repository.has_chunks(session, document_id):
             repository.drop_chunks(session, document_id)
         doc.chunk_count = 0
+        # Nor does it keep what an earlier ingest read (the sweep takes the old thumbnail).
+        doc.thumbnail_key = None
+        doc.pages = None
+        repository.replace_image(session, doc, None)
         stages.advance(doc, IngestStage.failed)
         doc.error_code = code.value
         doc.error = reason[:2000]

@@ -211,6 +211,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/documents/{document_id}/thumbnail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Thumbnail
+         * @description A WebP thumbnail of an image or of a PDF's first page; 404 no_thumbnail otherwise.
+         */
+        get: operations["get_thumbnail_api_v1_documents__document_id__thumbnail_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/documents/{document_id}/download": {
         parameters: {
             query?: never;
@@ -863,6 +883,17 @@ export interface components {
             char_end: number;
             /** Token Count */
             token_count: number;
+            /**
+             * Source
+             * @default text
+             * @enum {string}
+             */
+            source: "text" | "ocr" | "image_description";
+            /**
+             * Boxes
+             * @description OCR chunks: each line's text, box (pixels) and score.
+             */
+            boxes?: components["schemas"]["OcrBox"][] | null;
         };
         /** ChunkPage */
         ChunkPage: {
@@ -1023,10 +1054,28 @@ export interface components {
             timings: {
                 [key: string]: unknown;
             };
-            /** Metadata */
+            /**
+             * Metadata
+             * @description The uploader's metadata, as given.
+             */
             metadata: {
                 [key: string]: unknown;
             };
+            /** @description Image documents only. */
+            image?: components["schemas"]["ImageOut"] | null;
+            /**
+             * Pages
+             * @description PDFs: how each page was read, [{page, source: text_layer|ocr|none}].
+             */
+            pages?: {
+                [key: string]: unknown;
+            }[] | null;
+            /**
+             * Has Thumbnail
+             * @description GET .../thumbnail serves one (images and PDFs).
+             * @default false
+             */
+            has_thumbnail: boolean;
             /**
              * Created At
              * Format: date-time
@@ -1081,6 +1130,50 @@ export interface components {
             model: string;
             /** Description */
             description: string;
+        };
+        /** ImageOcrOut */
+        ImageOcrOut: {
+            /** Engine */
+            engine: string;
+            /** Lines */
+            lines: number;
+            /** Ms */
+            ms: number;
+        };
+        /** ImageOut */
+        ImageOut: {
+            /**
+             * Width
+             * @description Pixels, upright (EXIF orientation applied).
+             */
+            width: number;
+            /** Height */
+            height: number;
+            /**
+             * Format
+             * @description PNG, JPEG, WEBP, GIF, TIFF or BMP.
+             */
+            format: string;
+            /**
+             * Frames
+             * @description Frames in the file; only the first is read.
+             */
+            frames: number;
+            /**
+             * Exif
+             * @description camera, make, model, taken_at, orientation, ...
+             */
+            exif: {
+                [key: string]: unknown;
+            };
+            /**
+             * Gps
+             * @description {lat, lon}: only with ?include_gps=true.
+             */
+            gps?: {
+                [key: string]: number;
+            } | null;
+            ocr?: components["schemas"]["ImageOcrOut"] | null;
         };
         /** ImageSearchResponse */
         ImageSearchResponse: {
@@ -1278,6 +1371,18 @@ export interface components {
             value: string;
             /** Confidence */
             confidence: number;
+        };
+        /** OcrBox */
+        OcrBox: {
+            /** Text */
+            text: string;
+            /**
+             * Box
+             * @description Four corners [[x, y], ...] from top-left.
+             */
+            box: number[][];
+            /** Score */
+            score: number;
         };
         /** RefreshIn */
         RefreshIn: {
@@ -2059,7 +2164,10 @@ export interface operations {
     };
     get_document_api_v1_documents__document_id__get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Include an image's GPS position (private by default). */
+                include_gps?: boolean;
+            };
             header?: never;
             path: {
                 document_id: string;
@@ -2101,6 +2209,44 @@ export interface operations {
         responses: {
             /** @description Successful Response */
             204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_thumbnail_api_v1_documents__document_id__thumbnail_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                document_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/webp": unknown;
+                };
+            };
+            /** @description Not modified */
+            304: {
                 headers: {
                     [name: string]: unknown;
                 };
