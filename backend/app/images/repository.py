@@ -10,16 +10,19 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from app.core.config import get_settings
 from app.images.analysis import ImageAnalysis, description
 from app.images.models import ImageVector, to_signed
+from app.labels import work_repository
+from app.labels.models import Label, LabelSource, RunStatus
 from app.labels.repository import ModelLabel, replace_model_labels
 
 OBJECT_KINDS = ("object",)
+VISION_RUN = "vision"  # the labeler run recording the ingest's image analysis
 SAFETY_KINDS = ("safety",)
 
 
@@ -64,6 +67,41 @@ def save(
         labels=[] if analysis.nsfw is None else [ModelLabel("safety", "nsfw", analysis.nsfw)],
         model_name=name,
         model_version=version,
+    )
+
+
+def record_ingest(
+    session: Session,
+    *,
+    document_id: uuid.UUID,
+    collection_id: uuid.UUID,
+    analysis: ImageAnalysis | None,
+    error: str | None,
+) -> None:
+    """What the ingest's look at an image found, in the ingest write's transaction: the
+    analysis saved (row and labels), or, when the vision models failed, no image row and no
+    model object/safety labels; either way the document's `vision` labeler run says which,
+    with its time or the reason (GET /documents/{id}/labels lists it)."""
+    if analysis is None:
+        forget(session, document_id)
+    else:
+        save(session, document_id=document_id, collection_id=collection_id, analysis=analysis)
+    status = RunStatus.failed if analysis is None else RunStatus.done
+    ms = round(sum(analysis.timings_ms.values()), 1) if analysis is not None else 0.0
+    work_repository.set_runs(session, document_id, [VISION_RUN], status)
+    work_repository.finish_run(session, document_id, VISION_RUN, status, error=error, ms=ms)
+
+
+def forget(session: Session, document_id: uuid.UUID) -> None:
+    """Drop the document's image row and model object/safety labels (a re-ingest that no
+    longer has them, or a failed document)."""
+    session.execute(delete(ImageVector).where(ImageVector.document_id == document_id))
+    session.execute(
+        delete(Label).where(
+            Label.document_id == document_id,
+            Label.source == LabelSource.model.value,
+            Label.kind.in_(OBJECT_KINDS + SAFETY_KINDS),
+        )
     )
 
 
@@ -176,7 +214,7 @@ def near_duplicates(
         SELECT iv.document_id, d.filename, col.name,
                bit_count(CAST(iv.phash AS bit(64)) # CAST(CAST(:ph AS bigint) AS bit(64))) AS dist
         FROM image_vectors iv
-        JOIN documents d ON d.id = iv.document_id
+        JOIN documents d ON d.id = iv.document_id AND d.status = 'ready'
         JOIN collections col ON col.id = iv.collection_id
         WHERE iv.collection_id = ANY(:cols) AND iv.document_id <> :exclude
           AND bit_count(CAST(iv.phash AS bit(64)) # CAST(CAST(:ph AS bigint) AS bit(64)))

@@ -18,8 +18,13 @@ from typing import IO, Any
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from app.core.config import get_settings
+from app.core.logging import get_logger
+from app.images.analysis import ImageAnalysis, analyze, description
 from app.ingest.parsers import ParsedDocument, ParseError, Segment, ocr_segment
 from app.providers.ocr import OcrError, OcrResult, get_ocr
+from app.providers.vision import VisionError
+
+log = get_logger(__name__)
 
 MIN_OCR_SIDE = 12
 MAX_OCR_ASPECT = 60
@@ -177,7 +182,7 @@ def _legible(image: Image.Image) -> bool:
     return short >= MIN_OCR_SIDE and long <= short * MAX_OCR_ASPECT
 
 
-def parse_image(data: bytes) -> ParsedDocument:
+def parse_image(data: bytes, filename: str = "") -> ParsedDocument:
     settings = get_settings()
     upright, raw, frames = open_upright(data, settings.image_max_pixels)
     exif, gps = read_exif(raw)
@@ -188,7 +193,13 @@ def parse_image(data: bytes) -> ParsedDocument:
     except OcrError as exc:
         raise ParseError("The text in the image could not be read (OCR failed).") from exc
     segments: list[Segment] = [ocr_segment(result.lines, page=None)] if result.lines else []
+    analysis, vision_error = see(upright, filename, result, exif)
+    if analysis is not None:
+        segments.append(Segment(description(analysis), source="image_description"))
     parsed = ParsedDocument(segments)
+    parsed.vision, parsed.vision_error = analysis, vision_error
+    if analysis is not None:
+        parsed.timings.update({f"vision_{k}": round(v, 1) for k, v in analysis.timings_ms.items()})
     parsed.thumbnail = thumb
     parsed.image = {
         "width": upright.width,
@@ -201,3 +212,17 @@ def parse_image(data: bytes) -> ParsedDocument:
     }
     parsed.timings["ocr_ms"] = result.ms
     return parsed
+
+
+def see(
+    picture: Image.Image, filename: str, ocr: OcrResult, exif: dict[str, Any]
+) -> tuple[ImageAnalysis | None, str | None]:
+    """What the picture shows (app.images.analysis), or why the vision models could not
+    tell: the document stays readable by its words either way (the failure is recorded as
+    its `vision` labeler run, never as a failed document)."""
+    try:
+        text = "\n".join(line.text for line in ocr.lines)
+        return analyze(picture, filename=filename, ocr_text=text, exif=exif), None
+    except VisionError as exc:
+        log.warning("vision_failed", filename=filename, reason=str(exc))
+        return None, "The image models could not read this picture."

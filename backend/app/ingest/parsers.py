@@ -51,7 +51,7 @@ class ParseError(Exception):
 class Segment:
     text: str
     page: int | None = None
-    source: str = "text"  # "text" (the file's own text) or "ocr"
+    source: str = "text"  # "text" (the file's own text), "ocr" or "image_description"
     # OCR lines with their (start, end) offsets in `text`
     lines: list[tuple[int, int, OcrLine]] = field(default_factory=list)
 
@@ -82,6 +82,10 @@ class ParsedDocument:
     thumbnail: bytes | None = field(init=False, default=None)
     pages: list[dict[str, Any]] | None = field(init=False, default=None)
     timings: dict[str, float] = field(init=False, default_factory=dict)
+    # An image's analysis (app.images.analysis.ImageAnalysis) and, when the vision models
+    # failed on it, the plain reason: the ingest write stores both.
+    vision: Any = field(init=False, default=None)
+    vision_error: str | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         parts: list[str] = []
@@ -308,12 +312,13 @@ PARSERS: dict[str, Callable[[bytes], ParsedDocument]] = {
 }
 
 
-def parse(data: bytes, content_type: str) -> ParsedDocument:
-    """The text of a file. An image may have none (a photo): it is still a document."""
+def parse(data: bytes, content_type: str, filename: str = "") -> ParsedDocument:
+    """The text of a file. An image may have none (a photo): it is still a document, found
+    by its description (what it shows, its words, its file name)."""
     if content_type in IMAGES:
         from app.ingest.images import parse_image
 
-        return parse_image(data)
+        return parse_image(data, filename)
     try:
         parser = PARSERS[content_type]
     except KeyError as exc:

@@ -24,6 +24,8 @@ from app.documents import repository, stages
 from app.documents.failures import FailureCode, IngestFailure
 from app.documents.models import Chunk, Document, DocumentStatus
 from app.documents.stages import IngestStage
+from app.images import repository as images_repository
+from app.images.analysis import ImageAnalysis
 from app.ingest.chunker import ChunkDraft, chunk_document
 from app.ingest.parsers import ParseError, parse
 from app.providers.embeddings import EmbeddingError, get_embedder
@@ -95,7 +97,7 @@ def run(document_id: uuid.UUID, task_id: str | None = None) -> Outcome:
         doc.error = None
         doc.error_code = None
         doc.started_at = func.now()
-        storage_key, content_type = doc.storage_key, doc.content_type
+        storage_key, content_type, filename = doc.storage_key, doc.content_type, doc.filename
 
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -110,7 +112,7 @@ def run(document_id: uuid.UUID, task_id: str | None = None) -> Outcome:
     _set_stage(document_id, IngestStage.parsing)
     clock = time.perf_counter()
     try:
-        parsed = parse(data, content_type)
+        parsed = parse(data, content_type, filename)
     except ParseError as exc:
         # The library's own message stays in the log; the document gets the plain reason.
         log.warning("parse_failed", document_id=str(document_id), reason=str(exc),
@@ -155,7 +157,7 @@ def run(document_id: uuid.UUID, task_id: str | None = None) -> Outcome:
     _set_stage(document_id, IngestStage.writing)
 
     clock = time.perf_counter()
-    extras = Extras(thumbnail_key, parsed.pages, parsed.image)
+    extras = Extras(thumbnail_key, parsed.pages, parsed.image, parsed.vision, parsed.vision_error)
     _write(document_id, drafts, vectors, embedder.model_name, timings, clock, extras)
     log.info("document_ready", document_id=str(document_id), chunks=len(drafts), **timings)
     return Outcome("ready", len(drafts))
@@ -168,6 +170,8 @@ class Extras:
     thumbnail_key: str | None
     pages: list[dict[str, Any]] | None
     image: dict[str, Any] | None
+    vision: ImageAnalysis | None = None
+    vision_error: str | None = None
 
 
 def _store_thumbnail(data: bytes | None, timings: dict[str, float]) -> str | None:
@@ -233,6 +237,13 @@ def _write(
         doc.thumbnail_key = extras.thumbnail_key
         doc.pages = extras.pages
         repository.replace_image(session, doc, extras.image)
+        if extras.image is not None:
+            images_repository.record_ingest(
+                session, document_id=document_id, collection_id=doc.collection_id,
+                analysis=extras.vision, error=extras.vision_error,
+            )
+        else:
+            images_repository.forget(session, document_id)
 
 
 def mark_failed(
@@ -258,6 +269,7 @@ def mark_failed(
         doc.thumbnail_key = None
         doc.pages = None
         repository.replace_image(session, doc, None)
+        images_repository.forget(session, document_id)
         stages.advance(doc, IngestStage.failed)
         doc.error_code = code.value
         doc.error = reason[:2000]

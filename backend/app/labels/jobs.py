@@ -48,8 +48,8 @@ def reconcile(now: datetime | None = None) -> dict[str, int]:
         stalled = work_repository.stalled_documents(
             session, pending_before=pending_before, running_before=running_before,
             limit=RECONCILE_BATCH)
-        never = work_repository.ready_without_runs(session, ready_before=pending_before,
-                                                   limit=RECONCILE_BATCH)
+        never = work_repository.ready_without_runs(
+            session, names=NAMES, ready_before=pending_before, limit=RECONCILE_BATCH)
         jobs = [j.id for j in work_repository.stalled_jobs(
             session, queued_before=pending_before, running_before=running_before)]
         dead = [doc_id for doc_id, attempts in stalled

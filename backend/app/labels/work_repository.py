@@ -79,9 +79,14 @@ def stalled_documents(
     return [(doc_id, int(attempts)) for doc_id, attempts in rows]
 
 
-def ready_without_runs(session: Session, *, ready_before: datetime, limit: int) -> list[uuid.UUID]:
-    """Ready documents never handed to the label queue (e.g. ready before labels existed)."""
-    has_runs = select(LabelerRun.id).where(LabelerRun.document_id == Document.id).exists()
+def ready_without_runs(
+    session: Session, *, names: Sequence[str], ready_before: datetime, limit: int
+) -> list[uuid.UUID]:
+    """Ready documents never handed to the label queue (e.g. ready before labels existed):
+    none of the `names` labelers has a run (the ingest's own `vision` run does not count)."""
+    has_runs = select(LabelerRun.id).where(
+        LabelerRun.document_id == Document.id, LabelerRun.labeler.in_(list(names))
+    ).exists()
     return list(session.scalars(
         select(Document.id)
         .where(Document.status == DocumentStatus.ready, Document.updated_at < ready_before,
