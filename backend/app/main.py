@@ -25,6 +25,7 @@ from app.documents.router import router as documents_router
 from app.events.router import router as events_router
 from app.health.router import router as health_router
 from app.mcp_server.endpoint import mcp_route
+from app.metrics.router import instrument
 from app.providers.embeddings import get_embedder
 from app.search.router import router as search_router
 from app.tasks.router import router as tasks_router
@@ -67,6 +68,7 @@ def create_app() -> FastAPI:
     )
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
+    instrument(app)  # request metrics, and GET /metrics
     app.include_router(health_router)
     app.include_router(public_router)  # login and refresh: the only unauthenticated /api/v1
     # Every other /api/v1 router goes into `api`, whose dependency is get_principal.

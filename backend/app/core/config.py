@@ -160,6 +160,16 @@ class Settings(BaseSettings):
     # default ADMIN_PASSWORD.
     allow_insecure_secrets: bool = False
 
+    # --- operations: metrics (issue 12) ---------------------------------------------------
+    # A scrape token Prometheus sends as `Authorization: Bearer <token>` to GET /metrics (an
+    # admin's credential works too). Without either, /metrics is open only on loopback.
+    metrics_token: SecretStr | None = None
+    # prometheus_client multiprocess mode: a directory shared by the API and the workers on
+    # one host (empty it before starting them); /metrics then shows the workers' samples.
+    prometheus_multiproc_dir: Path | None = None
+    # A worker serves its own metrics on this port (0 = off), for Prometheus in compose/k8s.
+    worker_metrics_port: int = Field(default=0, ge=0, le=65535)
+
     # --- HTTP -----------------------------------------------------------------------------
     api_host: str = "127.0.0.1"
     api_port: int = 8000

@@ -153,3 +153,9 @@ def stalled(session: Session, before: datetime) -> list[Document]:
             select(Document).where(Document.stage.in_(stages), Document.updated_at < before)
         )
     )
+
+
+def count_by_status(session: Session) -> dict[str, int]:
+    """How many documents are in each status, across the installation (for metrics)."""
+    rows = session.execute(select(Document.status, func.count()).group_by(Document.status))
+    return {str(getattr(status, "value", status)): int(n) for status, n in rows}

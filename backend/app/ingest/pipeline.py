@@ -23,6 +23,7 @@ from app.documents.models import Chunk, Document, DocumentStatus
 from app.documents.stages import IngestStage
 from app.ingest.chunker import ChunkDraft, chunk_document
 from app.ingest.parsers import ParseError, parse
+from app.metrics import registry as ingest_metrics
 from app.providers.embeddings import EmbeddingError, get_embedder
 from app.search import lexical_index
 from app.storage import ObjectNotFound, get_store
@@ -151,6 +152,7 @@ def run(document_id: uuid.UUID, task_id: str | None = None) -> Outcome:
 
     clock = time.perf_counter()
     _write(document_id, drafts, vectors, embedder.model_name, timings, clock)
+    ingest_metrics.record_ingest(timings, chunks=len(drafts))
     log.info("document_ready", document_id=str(document_id), chunks=len(drafts), **timings)
     return Outcome("ready", len(drafts))
 
