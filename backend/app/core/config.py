@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     # --- uploads -----------------------------------------------------------------------------
     max_upload_bytes: int = 100 * 1024 * 1024
     max_files_per_upload: int = 100
+    # The longest an upload may wait for its files' ingest (?wait=<seconds>).
+    upload_max_wait_s: int = Field(default=120, ge=0, le=3600)
     # Stored originals no document references (an upload that failed half way, a delete whose
     # object removal failed) are deleted by a periodic sweep once older than this.
     orphan_grace_s: int = Field(default=3600, ge=60)

@@ -23,6 +23,9 @@ class UploadedDocument(BaseModel):
         "in this collection, nothing was done; reingested: they were, and ?reingest=true "
         "queued that document again."
     )
+    error: str | None = Field(
+        default=None, description="Why the file failed (with ?wait=, once it is final)."
+    )
 
 
 class UploadResponse(BaseModel):

@@ -578,6 +578,11 @@ export interface components {
              * @description A JSON object stored with each file.
              */
             metadata?: string | null;
+            /**
+             * File Metadata
+             * @description A JSON object keyed by file name: each value (an object) is stored with that file, merged over `metadata`.
+             */
+            file_metadata?: string | null;
         };
         /** ChatAnswer */
         ChatAnswer: {
@@ -1131,6 +1136,11 @@ export interface components {
              * @enum {string}
              */
             outcome: "created" | "duplicate" | "reingested";
+            /**
+             * Error
+             * @description Why the file failed (with ?wait=, once it is final).
+             */
+            error?: string | null;
         };
         /** UserIn */
         UserIn: {
@@ -1571,6 +1581,8 @@ export interface operations {
             query?: {
                 /** @description Ingest again even if the bytes are known. */
                 reingest?: boolean;
+                /** @description Wait up to this many seconds (at most UPLOAD_MAX_WAIT_S) for every file to be ready or failed: 200 with final statuses, else 202. */
+                wait?: number;
             };
             header?: never;
             path?: never;
