@@ -12,13 +12,16 @@ from sqlalchemy.orm import Session
 from app.auth.principal import CurrentPrincipal
 from app.auth.ratelimit import limit_upload
 from app.core.db import get_db
-from app.documents import service, upload_options
+from app.documents import known, service, upload_options
 from app.documents.models import Document, DocumentStatus
 from app.documents.schemas import (
     ChunkOut,
     ChunkPage,
     DocumentOut,
     DocumentPage,
+    KnownDocument,
+    KnownRequest,
+    KnownResponse,
     UploadedDocument,
     UploadResponse,
 )
@@ -101,6 +104,17 @@ def upload_documents(
             for r in results
         ]
     )
+
+
+@router.post("/known", response_model=KnownResponse)
+def known_documents(db: DB, principal: CurrentPrincipal, body: KnownRequest) -> KnownResponse:
+    """Which of these SHA-256 digests your collection already holds (ask before sending)."""
+    docs = known.known_documents(db, principal, body.collection, body.sha256)
+    return KnownResponse(known=[
+        KnownDocument(sha256=d.sha256, document_id=d.id, filename=d.filename, status=d.status,
+                      error=d.error)
+        for d in docs
+    ])
 
 
 @router.get("", response_model=DocumentPage)

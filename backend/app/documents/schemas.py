@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.documents.models import DocumentStatus
 
@@ -94,3 +94,22 @@ class TaskOut(BaseModel):
     progress: float | None = Field(default=None, description="0..1 while known")
     error_code: str | None = None
     error: str | None = None
+
+
+class KnownRequest(BaseModel):
+    collection: str | None = Field(default=None, max_length=200,
+                                   description="Your collection's name (default: default).")
+    sha256: list[Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]] = Field(
+        max_length=1000, description="SHA-256 hex digests of the files' bytes.")
+
+
+class KnownDocument(BaseModel):
+    sha256: str
+    document_id: uuid.UUID
+    filename: str
+    status: DocumentStatus
+    error: str | None
+
+
+class KnownResponse(BaseModel):
+    known: list[KnownDocument]

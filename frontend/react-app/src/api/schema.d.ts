@@ -193,6 +193,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/documents/known": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Known Documents
+         * @description Which of these SHA-256 digests your collection already holds (ask before sending).
+         */
+        post: operations["known_documents_api_v1_documents_known_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/documents/{document_id}": {
         parameters: {
             query?: never;
@@ -842,6 +862,39 @@ export interface components {
         HTTPValidationError: {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
+        };
+        /** KnownDocument */
+        KnownDocument: {
+            /** Sha256 */
+            sha256: string;
+            /**
+             * Document Id
+             * Format: uuid
+             */
+            document_id: string;
+            /** Filename */
+            filename: string;
+            status: components["schemas"]["DocumentStatus"];
+            /** Error */
+            error: string | null;
+        };
+        /** KnownRequest */
+        KnownRequest: {
+            /**
+             * Collection
+             * @description Your collection's name (default: default).
+             */
+            collection?: string | null;
+            /**
+             * Sha256
+             * @description SHA-256 hex digests of the files' bytes.
+             */
+            sha256: string[];
+        };
+        /** KnownResponse */
+        KnownResponse: {
+            /** Known */
+            known: components["schemas"]["KnownDocument"][];
         };
         /** LoginIn */
         LoginIn: {
@@ -1601,6 +1654,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UploadResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    known_documents_api_v1_documents_known_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["KnownRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KnownResponse"];
                 };
             };
             /** @description Validation Error */
