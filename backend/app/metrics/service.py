@@ -31,7 +31,7 @@ def authorize_scrape(session: Session, credential: str | None) -> None:
             return
         raise Unauthorized("Metrics need a bearer credential (METRICS_TOKEN or an admin's).")
     token = settings.metrics_token
-    if token is not None and hmac.compare_digest(credential.encode(),
+    if token is not None and token.get_secret_value() and hmac.compare_digest(credential.encode(),
                                                  token.get_secret_value().encode()):
         return
     if not settings.auth_enabled:
