@@ -3,8 +3,12 @@ upload; off loopback they need the scrape token or an admin's credential (issue 
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -117,3 +121,24 @@ def test_the_worker_metrics_port_serves_task_outcomes(client: Any,
     assert value(samples(text), "cairn_celery_tasks_total", task="documents.ingest",
                  outcome="ready") >= 1
     assert value(samples(text), "cairn_ingest_stage_seconds_count", stage="embed") >= 1
+
+
+def test_multiprocess_mode_shows_a_worker_processes_samples_in_the_api_scrape(
+    tmp_path: Path,
+) -> None:
+    """One host: a worker process records into PROMETHEUS_MULTIPROC_DIR (given as a setting),
+    and another process's scrape registry (the API's /metrics) shows it."""
+    env = {**os.environ, "LOG_LEVEL": "ERROR",
+           "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "mp")}  # created by app.metrics
+    record = ("from app.metrics.registry import record_ingest;"
+              "record_ingest({'embed_ms': 250.0, 'parse_ms': 5.0}, chunks=7)")
+    scrape = ("from prometheus_client import generate_latest;"
+              "from app.metrics.registry import scrape_registry;"
+              "print(generate_latest(scrape_registry()).decode())")
+    for code in (record, record):
+        subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=120)
+    out = subprocess.run([sys.executable, "-c", scrape], env=env, check=True, timeout=120,
+                         capture_output=True, text=True).stdout
+    found = samples(out)
+    assert value(found, "cairn_embedder_texts_total") == 14  # both processes, summed
+    assert value(found, "cairn_ingest_stage_seconds_count", stage="embed") == 2

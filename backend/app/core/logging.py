@@ -53,6 +53,10 @@ def configure_logging() -> None:
     handler._cairn = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):  # uvicorn's own handlers
+        server_log = logging.getLogger(name)  # are plain text: send its lines through ours
+        server_log.handlers.clear()
+        server_log.propagate = True
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:

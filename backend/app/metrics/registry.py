@@ -9,21 +9,14 @@ Worker-side metrics reach a scrape in one of two ways (README, "Metrics"):
   worker's container when its pool has several processes).
 
 prometheus_client reads PROMETHEUS_MULTIPROC_DIR from the process environment when it is
-first imported, so the setting is copied there before the import below.
+first imported, so the package's __init__ copies the setting there before any import of it.
 """
 
 from __future__ import annotations
 
 import os
 
-from app.core.config import get_settings
-
-_multiproc_dir = get_settings().prometheus_multiproc_dir
-if _multiproc_dir is not None:
-    _multiproc_dir.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(_multiproc_dir))
-
-from prometheus_client import (  # noqa: E402  (after the environment is set)
+from prometheus_client import (  # app/metrics/__init__.py has set the environment
     REGISTRY,
     CollectorRegistry,
     Counter,
