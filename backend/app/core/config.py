@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -169,6 +169,12 @@ class Settings(BaseSettings):
     # prometheus_client multiprocess mode: a directory shared by the API and the workers on
     # one host (empty it before starting them); /metrics then shows the workers' samples.
     prometheus_multiproc_dir: Path | None = None
+
+    @field_validator("prometheus_multiproc_dir", "metrics_token", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """`NAME=` in an env file means unset (not the current directory, not "")."""
+        return None if value == "" else value
     # A worker serves its own metrics on this port (0 = off), for Prometheus in compose/k8s.
     worker_metrics_port: int = Field(default=0, ge=0, le=65535)
 
