@@ -30,9 +30,8 @@ def authorize_scrape(session: Session, credential: str | None) -> None:
         if settings.api_host in LOOPBACK_HOSTS:
             return
         raise Unauthorized("Metrics need a bearer credential (METRICS_TOKEN or an admin's).")
-    token = settings.metrics_token
-    if token is not None and token.get_secret_value() and hmac.compare_digest(credential.encode(),
-                                                 token.get_secret_value().encode()):
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token else ""
+    if token and hmac.compare_digest(credential.encode(), token.encode()):
         return
     if not settings.auth_enabled:
         return  # single-user mode: every request is the local admin
