@@ -4,7 +4,8 @@
     python3 scripts/docker_secrets.py [--env-file PATH]
 
 docker-compose.yml has no default for JWT_SECRET, ADMIN_PASSWORD, POSTGRES_PASSWORD,
-MINIO_ROOT_USER and MINIO_ROOT_PASSWORD: compose refuses to start without them. `./start.sh
+MINIO_ROOT_USER and MINIO_ROOT_PASSWORD: compose refuses to start without them (and
+METRICS_TOKEN, the scrape token Prometheus sends to /metrics, is made here too). `./start.sh
 --docker` and `make up` run this first. Every one that is missing (or empty) in the .env file
 and in the environment gets a fresh random value; values already set are kept. The file is
 written atomically with mode 600, and never through a symlink. It prints which names it
@@ -33,6 +34,7 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "POSTGRES_PASSWORD": lambda: secrets.token_urlsafe(24),
     "MINIO_ROOT_USER": lambda: "cairn-" + secrets.token_hex(6),
     "MINIO_ROOT_PASSWORD": lambda: secrets.token_urlsafe(24),
+    "METRICS_TOKEN": lambda: secrets.token_urlsafe(32),
 }
 
 _ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")

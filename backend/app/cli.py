@@ -7,6 +7,10 @@
   cairn reconcile        re-enqueue stuck documents now
   cairn sweep-orphans    delete stored originals no document references (past the grace)
   cairn create-user      create a user: --email --password[-file] --role admin|member
+  cairn ingest PATH...   upload files/folders through the API, with progress (app/cli_client.py)
+  cairn status           services, queue depths, documents by status (through the API)
+  cairn backup DEST      database snapshot + originals + manifest (app/backup)
+  cairn restore SRC      restore a backup into an empty installation
 """
 
 from __future__ import annotations
@@ -174,6 +178,12 @@ def _register_extensions(sub: argparse._SubParsersAction) -> None:  # type: igno
     from app.launcher.supervisor import register as register_supervisor_config
 
     register_supervisor_config(sub)
+    from app.cli_client import register as register_client
+
+    register_client(sub)
+    from app.backup.cli import register as register_backup
+
+    register_backup(sub)
     try:
         from app.eval.cli import register
     except ImportError:

@@ -28,6 +28,7 @@ from app.images.router import documents_router as image_documents_router
 from app.images.router import search_router as image_search_router
 from app.labels.router import router as labels_router
 from app.mcp_server.endpoint import mcp_route
+from app.metrics.router import instrument
 from app.providers.embeddings import get_embedder
 from app.search.router import router as search_router
 from app.tasks.router import router as tasks_router
@@ -70,6 +71,7 @@ def create_app() -> FastAPI:
     )
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
+    instrument(app)  # request metrics, and GET /metrics
     app.include_router(health_router)
     app.include_router(public_router)  # login and refresh: the only unauthenticated /api/v1
     # Every other /api/v1 router goes into `api`, whose dependency is get_principal.

@@ -49,6 +49,19 @@ def _load_schema() -> Any:
 schema = _load_schema().exclude(path="/api/v1/events")
 
 
+@pytest.fixture(autouse=True)
+def _uploads_do_not_wait() -> Any:
+    """A fuzzed POST /api/v1/documents?wait= would hold for up to UPLOAD_MAX_WAIT_S: here any
+    wait above 0 is refused (tests/test_upload_options.py covers waiting)."""
+    from app.core.config import get_settings
+
+    settings_ = get_settings()
+    before = settings_.upload_max_wait_s
+    settings_.upload_max_wait_s = 0
+    yield
+    settings_.upload_max_wait_s = before
+
+
 @schema.parametrize()
 @settings(
     max_examples=MAX_EXAMPLES,

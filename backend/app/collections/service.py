@@ -37,6 +37,11 @@ def _clean_name(name: str | None) -> str:
     return name
 
 
+def own_named(session: Session, owner_id: uuid.UUID, name: str | None) -> Collection | None:
+    """The owner's collection called `name` (the default one without a name), if it exists."""
+    return repository.own_named(session, owner_id, _clean_name(name))
+
+
 def get_or_create(
     session: Session, owner_id: uuid.UUID, name: str | None, text_search_config: str | None = None
 ) -> Collection:

@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     # --- uploads -----------------------------------------------------------------------------
     max_upload_bytes: int = 100 * 1024 * 1024
     max_files_per_upload: int = 100
+    # The longest an upload may wait for its files' ingest (?wait=<seconds>).
+    upload_max_wait_s: int = Field(default=120, ge=0, le=3600)
     # Stored originals no document references (an upload that failed half way, a delete whose
     # object removal failed) are deleted by a periodic sweep once older than this.
     orphan_grace_s: int = Field(default=3600, ge=60)
@@ -213,6 +215,22 @@ class Settings(BaseSettings):
     # Development only: start even with a known, short or low-entropy JWT_SECRET or the old
     # default ADMIN_PASSWORD.
     allow_insecure_secrets: bool = False
+
+    # --- operations: metrics (issue 12) ---------------------------------------------------
+    # A scrape token Prometheus sends as `Authorization: Bearer <token>` to GET /metrics (an
+    # admin's credential works too). Without either, /metrics is open only on loopback.
+    metrics_token: SecretStr | None = None
+    # prometheus_client multiprocess mode: a directory shared by the API and the workers on
+    # one host (empty it before starting them); /metrics then shows the workers' samples.
+    prometheus_multiproc_dir: Path | None = None
+
+    @field_validator("prometheus_multiproc_dir", "metrics_token", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """`NAME=` in an env file means unset (not the current directory, not "")."""
+        return None if value == "" else value
+    # A worker serves its own metrics on this port (0 = off), for Prometheus in compose/k8s.
+    worker_metrics_port: int = Field(default=0, ge=0, le=65535)
 
     # --- HTTP -----------------------------------------------------------------------------
     api_host: str = "127.0.0.1"

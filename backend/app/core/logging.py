@@ -35,7 +35,28 @@ def configure_logging() -> None:
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=True,
     )
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(message)s")
+    # Lines of other libraries (stdlib logging: Celery, uvicorn, SQLAlchemy...) go through the
+    # same renderer, with the request id of the context they are logged in.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
+        processor=renderer,
+        foreign_pre_chain=[
+            structlog.contextvars.merge_contextvars,
+            structlog.stdlib.add_logger_name,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+        ],
+    ))
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, "_cairn", False)]:
+        root.removeHandler(old)  # configured again (a test, a second app): one handler
+    handler._cairn = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(level)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):  # uvicorn's own handlers
+        server_log = logging.getLogger(name)  # are plain text: send its lines through ours
+        server_log.handlers.clear()
+        server_log.propagate = True
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:

@@ -168,3 +168,16 @@ def stalled(session: Session, before: datetime) -> list[Document]:
             select(Document).where(Document.stage.in_(stages), Document.updated_at < before)
         )
     )
+
+
+def count_by_status(session: Session) -> dict[str, int]:
+    """How many documents are in each status, across the installation (for metrics)."""
+    rows = session.execute(select(Document.status, func.count()).group_by(Document.status))
+    return {str(getattr(status, "value", status)): int(n) for status, n in rows}
+
+
+def statuses(session: Session, document_ids: list[uuid.UUID]) -> dict[uuid.UUID, DocumentStatus]:
+    rows = session.execute(
+        select(Document.id, Document.status).where(Document.id.in_(document_ids))
+    )
+    return {doc_id: DocumentStatus(status) for doc_id, status in rows}

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from app.auth.principal import CurrentPrincipal
 from app.auth.ratelimit import limit_upload
 from app.core.db import get_db
-from app.documents import service, thumbnails
+from app.documents import known, service, thumbnails, upload_options
 from app.documents.image_out import image_out, thumbnail_headers
 from app.documents.models import Document, DocumentStatus
 from app.documents.schemas import (
@@ -20,6 +20,9 @@ from app.documents.schemas import (
     ChunkPage,
     DocumentOut,
     DocumentPage,
+    KnownDocument,
+    KnownRequest,
+    KnownResponse,
     UploadedDocument,
     UploadResponse,
 )
@@ -61,10 +64,22 @@ def upload_documents(
     metadata: Annotated[
         str | None, Form(description="A JSON object stored with each file.")
     ] = None,
+    file_metadata: Annotated[
+        str | None,
+        Form(description="A JSON object keyed by file name: each value (an object) is stored "
+             "with that file, merged over `metadata`."),
+    ] = None,
     reingest: Annotated[
         bool, Query(description="Ingest again even if the bytes are known.")
     ] = False,
+    wait: Annotated[
+        float, Query(description="Wait up to this many seconds (at most UPLOAD_MAX_WAIT_S) "
+                     "for every file to be ready or failed: 200 with final statuses, else 202.")
+    ] = 0,
+    response: Response = None,  # type: ignore[assignment]
 ) -> UploadResponse:
+    wait = upload_options.check_wait(wait)
+    names = [f.filename or "" for f in files]
     results = service.upload(
         db,
         store,
@@ -72,9 +87,12 @@ def upload_documents(
         principal=principal,
         collection_name=collection,
         collection_id=collection_id,
-        metadata=parse_metadata(metadata),
+        metadata=upload_options.per_file_metadata(parse_metadata(metadata), file_metadata,
+                                                  names),
         reingest=reingest,
     )
+    if wait and upload_options.wait_until_final(db, [r.document.id for r in results], wait):
+        response.status_code = status.HTTP_200_OK
     return UploadResponse(
         documents=[
             UploadedDocument(
@@ -85,10 +103,22 @@ def upload_documents(
                 task_id=r.document.task_id,
                 duplicate=r.duplicate,
                 outcome=r.outcome,
+                error=r.document.error,
             )
             for r in results
         ]
     )
+
+
+@router.post("/known", response_model=KnownResponse)
+def known_documents(db: DB, principal: CurrentPrincipal, body: KnownRequest) -> KnownResponse:
+    """Which of these SHA-256 digests your collection already holds (ask before sending)."""
+    docs = known.known_documents(db, principal, body.collection, body.sha256)
+    return KnownResponse(known=[
+        KnownDocument(sha256=d.sha256, document_id=d.id, filename=d.filename, status=d.status,
+                      error=d.error)
+        for d in docs
+    ])
 
 
 @router.get("", response_model=DocumentPage)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.documents.models import DocumentStatus
 
@@ -22,6 +22,9 @@ class UploadedDocument(BaseModel):
         description="created: a new document, queued; duplicate: the same bytes were already "
         "in this collection, nothing was done; reingested: they were, and ?reingest=true "
         "queued that document again."
+    )
+    error: str | None = Field(
+        default=None, description="Why the file failed (with ?wait=, once it is final)."
     )
 
 
@@ -127,3 +130,22 @@ class TaskOut(BaseModel):
     progress: float | None = Field(default=None, description="0..1 while known")
     error_code: str | None = None
     error: str | None = None
+
+
+class KnownRequest(BaseModel):
+    collection: str | None = Field(default=None, max_length=200,
+                                   description="Your collection's name (default: default).")
+    sha256: list[Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]] = Field(
+        max_length=1000, description="SHA-256 hex digests of the files' bytes.")
+
+
+class KnownDocument(BaseModel):
+    sha256: str
+    document_id: uuid.UUID
+    filename: str
+    status: DocumentStatus
+    error: str | None
+
+
+class KnownResponse(BaseModel):
+    known: list[KnownDocument]

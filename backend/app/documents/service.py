@@ -62,13 +62,13 @@ def upload(
     principal: Principal,
     collection_name: str | None,
     collection_id: uuid.UUID | None = None,
-    metadata: dict[str, Any],
+    metadata: dict[str, Any] | list[dict[str, Any]],
     reingest: bool,
 ) -> list[UploadResult]:
-    """All or nothing: every file is validated, then the new originals are put in the object
-    store, then every row is written in one transaction, and only after the commit are the
-    ingest tasks sent. If any step fails, the objects this request stored are removed and
-    no row remains."""
+    """All or nothing: every file is validated, the new originals put in the object store,
+    every row written in one transaction (`metadata`: one object, or one per file), and only
+    after the commit are the ingest tasks sent. If any step fails, the objects this request
+    stored are removed and no row remains."""
     settings = get_settings()
     if not files:
         raise Unprocessable("No files in the request (multipart field 'files').")
@@ -132,7 +132,7 @@ def _record_all(
     principal: Principal,
     staged: list[StagedFile],
     collection: Collection,
-    metadata: dict[str, Any],
+    metadata: dict[str, Any] | list[dict[str, Any]],
     reingest: bool,
     collection_name: str | None,
     collection_id: uuid.UUID | None,
@@ -158,14 +158,14 @@ def _record(
     session: Session,
     staged: list[StagedFile],
     collection: Collection,
-    metadata: dict[str, Any],
+    metadata: dict[str, Any] | list[dict[str, Any]],
     reingest: bool,
 ) -> list[UploadResult]:
     shas = {s.sha256 for s in staged}
     known = {d.sha256: d for d in repository.by_sha(session, collection.id, shas)}
     seen: set[str] = set()
     results: list[UploadResult] = []
-    for s in staged:
+    for i, s in enumerate(staged):
         doc = known.get(s.sha256)
         if s.sha256 in seen and doc is not None:
             results.append(UploadResult(doc, collection, "duplicate"))  # twice in one request
@@ -184,7 +184,7 @@ def _record(
             size_bytes=s.size,
             sha256=s.sha256,
             storage_key=content_key(s.sha256),
-            metadata_=metadata,
+            metadata_=metadata[i] if isinstance(metadata, list) else metadata,
             status=DocumentStatus.queued,
             stage=IngestStage.queued.value,
             task_id=str(uuid.uuid4()),

@@ -28,6 +28,7 @@ from app.images import repository as images_repository
 from app.images.analysis import ImageAnalysis
 from app.ingest.chunker import ChunkDraft, chunk_document
 from app.ingest.parsers import ParseError, parse
+from app.metrics import registry as ingest_metrics
 from app.providers.embeddings import EmbeddingError, get_embedder
 from app.search import lexical_index
 from app.storage import ObjectNotFound, content_key, get_store
@@ -159,6 +160,7 @@ def run(document_id: uuid.UUID, task_id: str | None = None) -> Outcome:
     clock = time.perf_counter()
     extras = Extras(thumbnail_key, parsed.pages, parsed.image, parsed.vision, parsed.vision_error)
     _write(document_id, drafts, vectors, embedder.model_name, timings, clock, extras)
+    ingest_metrics.record_ingest(timings, chunks=len(drafts))
     log.info("document_ready", document_id=str(document_id), chunks=len(drafts), **timings)
     return Outcome("ready", len(drafts))
 

@@ -25,6 +25,7 @@ from app.labels.labelers import (
     parse_taxonomy,
 )
 from app.labels.models import RunStatus
+from app.metrics import registry as ingest_metrics
 
 log = get_logger(__name__)
 
@@ -72,10 +73,12 @@ def run(
         work_repository.set_runs(session, document_id, [lab.name for lab in labelers],
                                  RunStatus.running)
     outcome: dict[str, str] = {}
+    clock = time.perf_counter()
     for labeler in labelers:
         outcome[labeler.name] = _run_one(labeler, source)
         if outcome[labeler.name] == "gone":
             break
+    ingest_metrics.record_stage("label", time.perf_counter() - clock)
     return outcome
 
 

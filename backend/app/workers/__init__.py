@@ -14,7 +14,7 @@ import signal
 import sys
 
 from celery import Celery
-from celery.signals import beat_embedded_init, worker_process_init
+from celery.signals import beat_embedded_init, setup_logging, worker_process_init
 
 import app.models
 from app.core.config import get_settings
@@ -108,3 +108,15 @@ def _init_worker_process(**_: object) -> None:
 @beat_embedded_init.connect
 def _init_embedded_beat(**_: object) -> None:
     die_with_parent()
+
+
+@setup_logging.connect
+def _setup_logging(**_: object) -> None:
+    """Celery leaves the root logger alone: every line goes through configure_logging (JSON,
+    with the task's request id)."""
+    configure_logging()
+
+
+# The request id into and out of each task; task outcomes and the worker's metrics port.
+from app.metrics import worker as _metrics_worker  # noqa: E402,F401
+from app.workers import context as _context  # noqa: E402,F401

@@ -193,6 +193,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/documents/known": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Known Documents
+         * @description Which of these SHA-256 digests your collection already holds (ask before sending).
+         */
+        post: operations["known_documents_api_v1_documents_known_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/documents/{document_id}": {
         parameters: {
             query?: never;
@@ -816,6 +836,11 @@ export interface components {
              * @description A JSON object stored with each file.
              */
             metadata?: string | null;
+            /**
+             * File Metadata
+             * @description A JSON object keyed by file name: each value (an object) is stored with that file, merged over `metadata`.
+             */
+            file_metadata?: string | null;
         };
         /** ChatAnswer */
         ChatAnswer: {
@@ -1201,6 +1226,39 @@ export interface components {
             total: number;
             /** Error */
             error: string | null;
+        };
+        /** KnownDocument */
+        KnownDocument: {
+            /** Sha256 */
+            sha256: string;
+            /**
+             * Document Id
+             * Format: uuid
+             */
+            document_id: string;
+            /** Filename */
+            filename: string;
+            status: components["schemas"]["DocumentStatus"];
+            /** Error */
+            error: string | null;
+        };
+        /** KnownRequest */
+        KnownRequest: {
+            /**
+             * Collection
+             * @description Your collection's name (default: default).
+             */
+            collection?: string | null;
+            /**
+             * Sha256
+             * @description SHA-256 hex digests of the files' bytes.
+             */
+            sha256: string[];
+        };
+        /** KnownResponse */
+        KnownResponse: {
+            /** Known */
+            known: components["schemas"]["KnownDocument"][];
         };
         /** LabelCount */
         LabelCount: {
@@ -1689,6 +1747,11 @@ export interface components {
              * @enum {string}
              */
             outcome: "created" | "duplicate" | "reingested";
+            /**
+             * Error
+             * @description Why the file failed (with ?wait=, once it is final).
+             */
+            error?: string | null;
         };
         /** UserIn */
         UserIn: {
@@ -2131,6 +2194,8 @@ export interface operations {
             query?: {
                 /** @description Ingest again even if the bytes are known. */
                 reingest?: boolean;
+                /** @description Wait up to this many seconds (at most UPLOAD_MAX_WAIT_S) for every file to be ready or failed: 200 with final statuses, else 202. */
+                wait?: number;
             };
             header?: never;
             path?: never;
@@ -2149,6 +2214,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UploadResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    known_documents_api_v1_documents_known_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["KnownRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KnownResponse"];
                 };
             };
             /** @description Validation Error */
