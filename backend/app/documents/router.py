@@ -12,13 +12,16 @@ from sqlalchemy.orm import Session
 from app.auth.principal import CurrentPrincipal
 from app.auth.ratelimit import limit_upload
 from app.core.db import get_db
-from app.documents import service
+from app.documents import library, service
 from app.documents.models import Document, DocumentStatus
 from app.documents.schemas import (
     ChunkOut,
     ChunkPage,
     DocumentOut,
     DocumentPage,
+    DocumentType,
+    SortKey,
+    SortOrder,
     UploadedDocument,
     UploadResponse,
 )
@@ -95,10 +98,17 @@ def list_documents(
     collection: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    type: Annotated[DocumentType | None, Query(
+        description="content-type group: pdf, word (DOCX), text (plain, Markdown), html, "
+                    "image (any image/*), other")] = None,
+    sort: Annotated[SortKey, Query(description="created (upload time), updated, name "
+                                               "(case-insensitive), size, status")] = "created",
+    order: Annotated[SortOrder, Query()] = "desc",
 ) -> DocumentPage:
-    rows, total = service.list_documents(
-        db, principal=principal, status=status, collection=collection, limit=limit, offset=offset
-    )
+    rows, total = library.list_documents(
+        db, principal=principal, status=status, collection=collection, limit=limit,
+        offset=offset, kind=type, sort=sort, order=order,
+    )  # fmt: skip
     return DocumentPage(
         items=[to_out(d, name) for d, name in rows], total=total, limit=limit, offset=offset
     )

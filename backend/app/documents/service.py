@@ -27,6 +27,7 @@ from app.documents.failures import FailureCode
 from app.documents.models import Chunk, Document, DocumentStatus
 from app.documents.stages import IngestStage
 from app.documents.staging import IncomingFile, StagedFile, clean_filename, stage_file
+from app.events import deletions
 from app.ingest import pipeline
 from app.storage import ObjectStore, StorageError, content_key
 
@@ -241,19 +242,6 @@ def get(session: Session, document_id: uuid.UUID, principal: Principal) -> Docum
     return doc
 
 
-def list_documents(
-    session: Session,
-    *,
-    principal: Principal,
-    status: DocumentStatus | None,
-    collection: str | None,
-    limit: int,
-    offset: int,
-) -> tuple[list[tuple[Document, str]], int]:
-    return repository.page(session, repository.listing(principal, status, collection),
-                           limit, offset)
-
-
 def list_chunks(
     session: Session, document_id: uuid.UUID, principal: Principal, *, limit: int, offset: int
 ) -> tuple[list[Chunk], int]:
@@ -271,10 +259,11 @@ def delete(
         raise NotFound(f"No document {document_id}.")
     if not access.can_write(session, principal, doc.collection_id):
         raise Forbidden("This collection is shared with you read-only.")
-    key = doc.storage_key
+    key, gone = doc.storage_key, (doc.id, doc.collection_id)
     repository.drop_chunks(session, doc.id)
     session.delete(doc)
     session.commit()
+    deletions.record(*gone)  # the events stream tells the readers (the row is gone)
     _remove_unreferenced(session, store, [key])
 
 

@@ -1539,6 +1539,11 @@ export interface operations {
                 collection?: string | null;
                 limit?: number;
                 offset?: number;
+                /** @description content-type group: pdf, word (DOCX), text (plain, Markdown), html, image (any image/*), other */
+                type?: ("pdf" | "word" | "text" | "html" | "image" | "other") | null;
+                /** @description created (upload time), updated, name (case-insensitive), size, status */
+                sort?: "created" | "updated" | "name" | "size" | "status";
+                order?: "asc" | "desc";
             };
             header?: never;
             path?: never;

@@ -1,6 +1,6 @@
 import { useEffect, useState } from "react";
 import { useParams, useSearchParams } from "react-router-dom";
-import { Button, Group, Paper, SimpleGrid, Stack, Text, Title } from "@mantine/core";
+import { Alert, Button, Group, Paper, SimpleGrid, Stack, Text, Title } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 import { api, unwrap } from "../api/client";
 import { authFetch, errorOf } from "../api/auth";
@@ -28,6 +28,8 @@ export function DocumentView() {
   const type = doc.data?.content_type ?? "";
   const previewable = type === "application/pdf" || (type.startsWith("image/") && type !== "image/svg+xml");
   const original = useOriginal(id, preview);
+  // set by the events stream when the document is deleted in another session (api/events.ts)
+  const deleted = useQuery({ queryKey: ["document-deleted", id], queryFn: () => false, staleTime: Infinity });
   useEffect(() => {
     if (!Number.isNaN(focus)) document.getElementById(`chunk-${focus}`)?.scrollIntoView({ block: "center" });
   }, [focus, chunks.data]);
@@ -41,6 +43,7 @@ export function DocumentView() {
     a.click();
   }
 
+  if (deleted.data) return <Alert color="orange" title="Document deleted" role="alert">This document was deleted (in another tab or session).</Alert>;
   if (doc.isLoading) return <Loading />;
   if (doc.error) return <ErrorState error={doc.error} />;
   const d = doc.data!;
