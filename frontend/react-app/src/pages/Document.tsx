@@ -32,7 +32,8 @@ export function DocumentView() {
   const previewable = type === "application/pdf" || (type.startsWith("image/") && type !== "image/svg+xml");
   const original = useOriginal(id, preview);
   // set by the events stream when the document is deleted in another session (api/events.ts)
-  const deleted = useQuery({ queryKey: ["document-deleted", id], queryFn: () => false, staleTime: Infinity });
+  // (never fetched: only the cache, which applyDeleted writes)
+  const deleted = useQuery({ queryKey: ["document-deleted", id], queryFn: () => false, enabled: false });
   useEffect(() => {
     if (!Number.isNaN(focus)) document.getElementById(`chunk-${focus}`)?.scrollIntoView({ block: "center" });
   }, [focus, chunks.data]);
