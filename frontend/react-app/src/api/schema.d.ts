@@ -2167,7 +2167,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description text/event-stream: `ready` once, then `document` events (id, status, stage, error_code, error, chunk_count, timings) for documents you may read; a comment ping every 15 s. */
+            /** @description text/event-stream: `ready` once, then `document` events (id, status, stage, error_code, error, chunk_count, timings) for documents you may read, `deleted` events (id, collection_id) when one is deleted; a comment ping every 15 s. */
             200: {
                 headers: {
                     [name: string]: unknown;
