@@ -11,6 +11,7 @@ provides them (and .ci/run installs chromium), otherwise this test is skipped wi
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -50,6 +51,8 @@ def test_web_app_end_to_end_in_chromium(api_url: str, tmp_path: Path) -> None:
     (tmp_path / "granite.pdf").write_bytes(make_pdf(
         ["Granite is an intrusive igneous rock with coarse grains of quartz and feldspar."]))
     (tmp_path / "empty.pdf").write_bytes(make_pdf([""]))
+    (tmp_path / "dot.png").write_bytes(base64.b64decode(  # a 1x1 PNG, for search by image
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="))
     (tmp_path / "notes.txt").write_text("Field notes: slate splits along its cleavage planes.\n")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     proc = subprocess.run(

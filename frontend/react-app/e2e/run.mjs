@@ -89,6 +89,11 @@ try {
   await page.getByRole("button", { name: "Search" }).click();
   await page.locator(".hit mark").first().waitFor();
   await check("04-search");
+  // search by image: on a server without image search the panel says so (multipart in a real browser)
+  await page.locator('form[role="search"] input[type=file]').setInputFiles(join(files, "dot.png"));
+  await page.locator(".similar-results").getByText(/not available on this server|score|No similar images/).first().waitFor();
+  await page.locator(".similar-results").getByRole("button", { name: "Close" }).click();
+  step("search by image answered");
   await page.locator(".hit a").first().click();
   await page.locator(".chunk[aria-current=true]").waitFor();
   step("search hit opened at its chunk");

@@ -4,7 +4,8 @@
  * AFTER THE MERGE the lead replaces these types with the generated ones (`npm run gen:api`)
  * and the calls with the typed `api` client; nothing else in the app declares them.
  *
- * Every call that reads answers `null` when the endpoint (or the thing asked for) answers 404,
+ * Every call that reads answers `null` when the endpoint (or the thing asked for) answers 404
+ * (or 405: a POST to a path only the web app's GET fallback matches),
  * so a page hides that section instead of failing; other errors are thrown (ApiError).
  */
 import { authFetch, errorOf } from "./auth";
@@ -50,9 +51,13 @@ export interface ImageHit {
 /** An absolute URL on this origin (fetch outside a browser, as in tests, needs one). */
 export const apiUrl = (path: string) => new URL(path, typeof window !== "undefined" ? window.location.origin : "http://localhost").href;
 
+/** The endpoint is not on this server: 404, or 405 for a POST to a path that only the web
+ * app's GET fallback matches. */
+const absent = (resp: Response) => resp.status === 404 || resp.status === 405;
+
 async function json<T>(path: string, init?: RequestInit): Promise<T | null> {
   const resp = await authFetch(apiUrl(path), init);
-  if (resp.status === 404) return null;
+  if (absent(resp)) return null;
   if (!resp.ok) throw await errorOf(resp);
   return (resp.status === 204 ? undefined : await resp.json()) as T;
 }
@@ -89,6 +94,15 @@ export const imageAnalysis = (id: string) => json<ImageAnalysis>(`/api/v1/docume
 export const similarImages = (documentId: string, k = 12, collection?: string | null) =>
   json<{ hits: ImageHit[] }>("/api/v1/search/images", post({ document_id: documentId, k, ...(collection ? { collection } : {}) }))
     .then((r) => (r ? r.hits.filter((h) => h.document_id !== documentId) : null));
+
+/** Images like an uploaded one (multipart `file`); null when image search is not there. */
+export function similarToFile(file: File, k = 12, collection?: string | null) {
+  const form = new FormData();
+  form.append("file", file);
+  form.append("k", String(k));
+  if (collection) form.append("collection", collection);
+  return json<{ hits: ImageHit[] }>("/api/v1/search/images", { method: "POST", body: form }).then((r) => r?.hits ?? null);
+}
 
 /** The thumbnail as an object URL, or null (no thumbnail, or the endpoint is not there). */
 export async function thumbnail(id: string): Promise<string | null> {

@@ -30,8 +30,8 @@ test("no near-duplicates and no similar images say so; without the endpoints the
   await userEvent.click(screen.getByRole("button", { name: "Find similar images" }));
   expect(await screen.findByText("No similar images.")).toBeTruthy();
   unmount();
-  mockApi({});
-  renderPage(<SimilarImages id="d1" />);
+  mockApi({ "POST /api/v1/search/images": () => apiError(405, "method_not_allowed", "Method Not Allowed") });
+  renderPage(<SimilarImages id="d1" />); // the route is missing: only the app's GET fallback matches
   await userEvent.click(screen.getByRole("button", { name: "Find similar images" }));
   expect(await screen.findByText("Image search is not available on this server.")).toBeTruthy();
   expect(screen.queryByText("Near-duplicates")).toBeNull();

@@ -48,3 +48,4 @@ test("a failing find-similar shows its error in the similar panel", async () => 
   await userEvent.click(await screen.findByRole("button", { name: "Find images similar to cat.png" }));
   expect((await screen.findByRole("alert")).textContent).toContain("This document is not an image.");
 });
+

@@ -4,11 +4,11 @@ import { Link } from "react-router-dom";
 import { Anchor, Button, Group, Paper, SegmentedControl, Select, Stack, Text, TextInput, Title } from "@mantine/core";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { api, unwrap, type Schemas, type SearchHit } from "../api/client";
-import { MultiSelect } from "@mantine/core";
+import { FileButton, MultiSelect } from "@mantine/core";
 import { Highlight } from "../components/Highlight";
 import { Empty, ErrorState, Loading } from "../components/States";
 import { Thumb, useHasThumb } from "../components/ImageParts";
-import { labelCounts, similarImages, type ImageHit } from "../api/contract";
+import { labelCounts, similarImages, similarToFile, type ImageHit } from "../api/contract";
 
 type Mode = "hybrid" | "vector" | "lexical";
 
@@ -24,8 +24,9 @@ export function Search() {
     mutationFn: () => unwrap(api.POST("/api/v1/search", { body: { query, mode, collection, k: 20, offset: 0, group_by: "chunk",
       ...(labels.length ? { filters: { labels: byKind(labels) } as unknown as Schemas["SearchFilters"] } : {}) } })),
   });
-  const similar = useMutation({ mutationFn: (id: string) => similarImages(id, 20, collection) });
+  const similar = useMutation({ mutationFn: (to: string | File) => (typeof to === "string" ? similarImages(to, 20, collection) : similarToFile(to, 20, collection)) });
   function findSimilar(id: string, filename: string) { setSimilarTo({ id, filename }); similar.mutate(id); }
+  function byImage(file: File | null) { if (file) { setSimilarTo({ id: "", filename: file.name }); similar.mutate(file); } }
   const hits = (search.data?.results ?? []) as unknown as SearchHit[];
   return (
     <Stack>
@@ -42,6 +43,9 @@ export function Search() {
               <MultiSelect label="Labels" placeholder="Any label" clearable searchable value={labels} onChange={setLabels} maw={320}
                 data={counts.data.map((l) => ({ value: `${l.kind}:${l.value}`, label: `${l.kind}: ${l.value}` }))} />)}
             <Button type="submit" loading={search.isPending}>Search</Button>
+            <FileButton onChange={byImage} accept="image/png,image/jpeg,image/webp,image/gif,image/tiff,image/bmp">
+              {(props) => <Button {...props} variant="default">Similar to an image…</Button>}
+            </FileButton>
           </Group>
         </Stack>
       </form>
@@ -87,7 +91,7 @@ function HitImage({ hit, onSimilar }: { hit: SearchHit; onSimilar: (id: string, 
   );
 }
 
-function SimilarResults({ to, state, onClose }: { to: { id: string; filename: string }; state: UseMutationResult<ImageHit[] | null, Error, string>; onClose: () => void }) {
+function SimilarResults({ to, state, onClose }: { to: { id: string; filename: string }; state: UseMutationResult<ImageHit[] | null, Error, string | File>; onClose: () => void }) {
   return (
     <Paper withBorder p="sm" className="similar-results">
       <Group justify="space-between"><Text fw={500}>Images similar to {to.filename}</Text><Button size="xs" variant="subtle" onClick={onClose}>Close</Button></Group>
