@@ -12,13 +12,16 @@ COLLECTION ?= examples
 RUNENV := set -a; for f in .env data/run/services.env data/run/credentials.env; do \
 	  [ -f "$$f" ] && . "./$$f"; done; set +a;
 
-.PHONY: help start start-docker up stop status test logs migrate seed clean eval bench lint dev-deps
+.PHONY: dev help start start-docker up stop status test logs migrate seed clean eval bench lint dev-deps
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 start: ## install if needed and run everything (Ctrl-C stops)
 	./start.sh
+
+dev: ## as start, plus the web app's Vite dev server (hot reload on :5173)
+	./start.sh --dev
 
 start-docker: ## run the production stack: docker compose up --build
 	./start.sh --docker

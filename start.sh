@@ -4,6 +4,7 @@
 #   ./start.sh            install (first run only), start everything, stop on Ctrl-C
 #   ./start.sh --stop     stop an instance started elsewhere (through data/run/supervisord.pid)
 #   ./start.sh --docker   run the production stack instead: docker compose up --build
+#   ./start.sh --dev      as ./start.sh, plus the web app's Vite dev server (hot reload, /api proxied)
 #
 # What runs, under supervisord (pip package `supervisor`; config data/run/supervisord.conf,
 # written by `cairn supervisor-config`): embedded Postgres 16 + pgvector (data/postgres) and
@@ -11,7 +12,7 @@
 # (queues ingest, label, maintenance) with beat embedded, and the Gradio console. A program that dies is restarted (with a growing
 # pause); the others keep running. Logs: data/logs/*.log. Web app at / (scripts/build_web.sh).
 # Overrides (environment or .env): PYTHON, API_HOST, API_PORT, CONSOLE_PORT, REDIS_PORT,
-# DATA_DIR, TORCH_SPEC, TORCH_INDEX_URL, READY_TIMEOUT, SKIP_INSTALL=1.
+# DATA_DIR, TORCH_SPEC, TORCH_INDEX_URL, READY_TIMEOUT, SKIP_INSTALL=1, WEB_DEV_PORT (--dev).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -23,11 +24,12 @@ say() { printf '\033[1m[cairn]\033[0m %s\n' "$*"; }
 warn() { printf '\033[1;33m[cairn]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[cairn]\033[0m %s\n' "$*" >&2; exit 1; }
 
-usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
 
-MODE=run
+MODE=run DEV=0
 case "${1:-}" in
   "") ;;
+  --dev) DEV=1 ;;
   --stop) MODE=stop ;;
   --docker) MODE=docker ;;
   -h|--help) usage; exit 0 ;;
@@ -53,6 +55,7 @@ LOG_DIR="$DATA_DIR/logs"
 API_HOST="${API_HOST:-127.0.0.1}"
 API_PORT="${API_PORT:-8000}"
 CONSOLE_PORT="${CONSOLE_PORT:-${GRADIO_SERVER_PORT:-7860}}"
+WEB_DEV_PORT="${WEB_DEV_PORT:-5173}"
 REDIS_PORT="${REDIS_PORT:-6379}"
 READY_TIMEOUT="${READY_TIMEOUT:-180}"
 TORCH_SPEC="${TORCH_SPEC:-torch==2.13.0}"
@@ -188,8 +191,9 @@ if alive "$(pid_of "$SUP_PIDFILE")" "supervisord"; then
   die "the supervisord of an earlier run is still alive (pid $(pid_of "$SUP_PIDFILE")); run ./start.sh --stop"
 fi
 
-for spec in "API_PORT:$API_HOST:$API_PORT" "REDIS_PORT:127.0.0.1:$REDIS_PORT" \
-  "CONSOLE_PORT:127.0.0.1:$CONSOLE_PORT"; do
+ports="API_PORT:$API_HOST:$API_PORT REDIS_PORT:127.0.0.1:$REDIS_PORT CONSOLE_PORT:127.0.0.1:$CONSOLE_PORT"
+[ "$DEV" = 1 ] && ports="$ports WEB_DEV_PORT:127.0.0.1:$WEB_DEV_PORT"
+for spec in $ports; do
   var="${spec%%:*}"; rest="${spec#*:}"; host="${rest%:*}"; port="${rest##*:}"
   "$PY" "$SETUP" port-free "$host" "$port" || die "port $port ($var) is in use; free it or set $var=<port>"
 done
@@ -216,7 +220,11 @@ fi
 
 HAVE_CONSOLE=0
 [ -f "$CONSOLE_DIR/app.py" ] && [ -f "$CONSOLE_DIR/requirements.txt" ] && HAVE_CONSOLE=1
-"$ROOT/scripts/build_web.sh" || warn "the web app was not built (see above); the API still starts"
+web_args=""  # --dev: the Vite dev server instead of the built app (without Node: the API alone)
+if [ "$DEV" = 1 ]; then
+  "$ROOT/scripts/build_web.sh" --dev && web_args="--web-dev-dir $ROOT/frontend/react-app \
+--web-dev-port $WEB_DEV_PORT" || warn "no Vite dev server (see above); the API still starts"
+else "$ROOT/scripts/build_web.sh" || warn "the web app was not built (see above); the API still starts"; fi
 console_args=""
 [ "$HAVE_CONSOLE" = 1 ] && console_args="--console-dir $CONSOLE_DIR"
 # The programs' command lines come from the backend (app/launcher), defined once.
@@ -224,7 +232,7 @@ console_args=""
 (cd "$BACKEND" && "$PY" -m app.cli supervisor-config --data-dir "$DATA_DIR" \
   --api-host "$API_HOST" --api-port "$API_PORT" --redis-port "$REDIS_PORT" \
   --console-port "$CONSOLE_PORT" --console-host "${GRADIO_SERVER_NAME:-127.0.0.1}" \
-  $console_args --output "$CONF") || die "could not write $CONF"
+  $console_args $web_args --output "$CONF") || die "could not write $CONF"
 
 echo $$ > "$RUN_DIR/start.pid"
 rm -f "$SERVICES_ENV" "$SUP_PIDFILE"
@@ -291,6 +299,7 @@ cd "$ROOT"
 
 say "starting the API on http://$API_HOST:$API_PORT and the worker (Celery, with beat)"
 ctl start api worker > /dev/null || true  # a program that cannot start is reported below
+[ -n "$web_args" ] && { say "starting the Vite dev server"; ctl start web > /dev/null || true; }
 
 # The console: with the key of an earlier run (or no auth) it starts alongside the API.
 CONSOLE=0
@@ -357,6 +366,7 @@ cat <<EOF
     API docs     http://127.0.0.1:$API_PORT/docs
 EOF
 [ "$CONSOLE" = 1 ] && echo "    Console      http://127.0.0.1:$CONSOLE_PORT"
+[ -n "$web_args" ] && echo "    Web app dev  http://127.0.0.1:$WEB_DEV_PORT/  (Vite, hot reload; /api proxied)"
 cat <<EOF
     Data         $DATA_DIR   (logs: $LOG_DIR)
     Processes    $VENV/bin/supervisorctl -c $CONF status

@@ -198,13 +198,14 @@ def test_on_load_offers_existing_collections_and_all(
     assert health_msg.startswith("Ready")
 
 
-def test_build_ui_constructs_the_five_tabs_without_error() -> None:
+def test_build_ui_constructs_every_tab_without_error() -> None:
     import gradio as gr
 
     demo = load_console_app().build_ui("http://127.0.0.1:9")
     assert isinstance(demo, gr.Blocks)
     labels = {b.label for b in demo.blocks.values() if isinstance(b, gr.Tab)}
-    assert labels == {"Upload", "Documents", "Search", "Chat", "Health"}
+    assert labels == {"Upload", "Documents", "Search", "Chat", "Tasks", "Labels", "Evaluate",
+                      "Health"}
 
 
 # --- unhappy paths: API errors become readable messages -------------------------------------

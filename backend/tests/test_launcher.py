@@ -255,3 +255,36 @@ def _running(p: psutil.Process) -> bool:
         return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+def test_dev_config_runs_vite_against_the_api_and_stops_it_first(tmp_path: Path) -> None:
+    app_dir = tmp_path / "react-app"
+    conf = _conf(LocalStack(tmp_path, api_port=8123, web_dev_dir=app_dir, web_dev_port=5999))
+    web = conf["program:web"]
+    assert web["autostart"] == "false" and web["directory"] == str(app_dir)
+    assert web["command"].endswith(f"{app_dir}/node_modules/vite/bin/vite.js --port 5999 "
+                                   "--strictPort")  # fmt: skip
+    assert 'CAIRN_API="http://127.0.0.1:8123"' in web["environment"]
+    assert int(web["priority"]) > int(conf["program:api"]["priority"])  # stopped first
+
+
+def test_without_dev_there_is_no_web_program(tmp_path: Path) -> None:
+    assert "program:web" not in _conf(LocalStack(tmp_path, console_dir=tmp_path)).sections()
+
+
+def test_build_web_without_node_says_so_and_only_dev_mode_fails(tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("bash", "dirname", "find", "printf"):  # what build_web.sh needs, not node
+        found = subprocess.run(["bash", "-c", f"command -v {tool}"], capture_output=True,
+                               text=True, check=False).stdout.strip()  # fmt: skip
+        if found.startswith("/"):
+            (bin_dir / tool).symlink_to(found)
+    env = {"PATH": str(bin_dir), "HOME": str(tmp_path)}
+    script = str(REPO / "scripts" / "build_web.sh")
+    build = subprocess.run([str(bin_dir / "bash"), script], env=env, capture_output=True,
+                           text=True, timeout=30, check=False)  # fmt: skip
+    dev = subprocess.run([str(bin_dir / "bash"), script, "--dev"], env=env,
+                         capture_output=True, text=True, timeout=30, check=False)  # fmt: skip
+    assert build.returncode == 0 and "node/npm not found" in build.stdout
+    assert dev.returncode == 1 and "node/npm not found" in dev.stdout

@@ -1,7 +1,8 @@
 """The web app end to end in a real browser (Debian's chromium driven by playwright-core):
 sign in, upload two files and watch them become ready live, see a failed upload's reason,
-search and open a hit, chat with a streamed answer and a working citation, create, share
-and unshare a collection, delete a document.
+filter the library by type and sort it by name both ways, search and open a hit, chat with a
+streamed answer and a working citation, create, share and unshare a collection, open the label
+review page, delete a document and see it leave another session's library live.
 Screenshots of every page go to test-artifacts/web/; axe-core checks every main page.
 
 Needs the built app (npm run build), its node_modules and /usr/bin/chromium; ./run_tests.sh
@@ -10,6 +11,7 @@ provides them (and .ci/run installs chromium), otherwise this test is skipped wi
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -49,11 +51,14 @@ def test_web_app_end_to_end_in_chromium(api_url: str, tmp_path: Path) -> None:
     (tmp_path / "granite.pdf").write_bytes(make_pdf(
         ["Granite is an intrusive igneous rock with coarse grains of quartz and feldspar."]))
     (tmp_path / "empty.pdf").write_bytes(make_pdf([""]))
+    (tmp_path / "dot.png").write_bytes(base64.b64decode(  # a 1x1 PNG, for search by image
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="))
+    (tmp_path / "notes.txt").write_text("Field notes: slate splits along its cleavage planes.\n")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     proc = subprocess.run(
         ["node", "e2e/run.mjs", api_url, user.email, user.password, str(tmp_path),
          str(ARTIFACTS), friend.email],
-        cwd=APP, capture_output=True, text=True, timeout=240, check=False,
+        cwd=APP, capture_output=True, text=True, timeout=420, check=False,
     )
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
     assert lines, f"no result\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
@@ -64,5 +69,5 @@ def test_web_app_end_to_end_in_chromium(api_url: str, tmp_path: Path) -> None:
     bad = {page: [v for v in found if v["impact"] in ("serious", "critical")]
            for page, found in result["axe"].items()}
     assert not any(bad.values()), f"axe serious/critical violations: {bad}"
-    assert len(result["shots"]) == 9
+    assert len(result["shots"]) == 12
     assert not result["consoleErrors"], result["consoleErrors"]

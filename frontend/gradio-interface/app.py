@@ -6,8 +6,8 @@ listens. Each visitor signs in (email + password through the API; the tokens sta
 browser session's state and are refreshed when they expire) or pastes an API key; without
 either, every tab says "sign in first". CAIRN_API_KEY stands in for visitors who did not sign
 in ONLY when the console listens on loopback and CONSOLE_USE_SERVER_KEY=true. HTTP calls live
-in api_client.py, what each button does in console_handlers.py; this file only wires
-components.
+in api_client.py, what each button does in console_handlers.py (console_tools.py: the Tasks,
+Labels and Evaluate tabs); this file only wires components.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 import console_chat
 import console_handlers as h
 import console_render as render
+import console_tools
 import gradio as gr
 from api_client import Auth, Credentials, env_base_url
 
@@ -214,6 +215,8 @@ def build_ui(base_url: str | None = None) -> gr.Blocks:
                 c_msg = gr.Markdown()
                 c_answer = gr.Markdown(label="Answer")
                 c_sources = gr.Markdown()
+
+            console_tools.build_tabs(base, creds)  # Tasks, Labels, Evaluate
 
             with gr.Tab("Health"):
                 hl_button = gr.Button("Check readiness", variant="primary")

@@ -8,13 +8,14 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import ColumnElement, Select, delete, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.collections import access
 from app.collections.models import Collection
 from app.documents.models import Chunk, Document, DocumentImage, DocumentStatus
+from app.documents.schemas import DocumentType, SortKey, SortOrder
 from app.documents.stages import IN_PROGRESS, WAITING, IngestStage
 from app.labels.repository import documents_labelled
 from app.search import lexical_index
@@ -62,10 +63,39 @@ def by_sha(session: Session, collection_id: uuid.UUID, sha256s: Iterable[str]) -
     )
 
 
+# Content types of each group of ?type= ("image" is any image/*; "other" is none of these).
+TYPE_GROUPS: dict[str, tuple[str, ...]] = {
+    "pdf": ("application/pdf",),
+    "word": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+             "application/msword"),
+    "text": ("text/plain", "text/markdown"),
+    "html": ("text/html",),
+}
+
+
+def _type_filter(kind: DocumentType) -> ColumnElement[bool]:
+    is_image = Document.content_type.startswith("image/")
+    if kind == "image":
+        return is_image
+    if kind == "other":
+        known = [t for group in TYPE_GROUPS.values() for t in group]
+        return ~or_(is_image, Document.content_type.in_(known))
+    return Document.content_type.in_(TYPE_GROUPS.get(kind, ())) if kind in TYPE_GROUPS else false()
+
+
+SORT_COLUMNS = {
+    "created": Document.created_at, "updated": Document.updated_at,
+    "name": func.lower(Document.filename), "size": Document.size_bytes, "status": Document.status,
+}  # fmt: skip
+
+
 def listing(
     principal: Principal, status: DocumentStatus | None, collection: str | None,
+    kind: DocumentType | None = None, sort: SortKey = "created", order: SortOrder = "desc",
     labels: dict[str, list[str]] | None = None,
-) -> Select[Document, str]:
+) -> Select[Document, str]:  # fmt: skip
+    """The library's query: readable documents, filtered, sorted."""
+    column = SORT_COLUMNS[sort]
     query = (
         select(Document, Collection.name)
         .join(Collection, Collection.id == Document.collection_id)
@@ -77,16 +107,18 @@ def listing(
         query = query.where(Collection.name == collection)
     if labels:
         query = query.where(*documents_labelled(Document.id, labels))
-    return query
+    if kind is not None:
+        query = query.where(_type_filter(kind))
+    if order == "desc":  # ties by id in the same direction: asc is exactly desc reversed
+        return query.order_by(column.desc(), Document.id.desc())
+    return query.order_by(column.asc(), Document.id.asc())
 
 
 def page(
     session: Session, query: Select[Document, str], limit: int, offset: int
 ) -> tuple[list[tuple[Document, str]], int]:
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.execute(
-        query.order_by(Document.created_at.desc(), Document.id).limit(limit).offset(offset)
-    ).all()
+    rows = session.execute(query.limit(limit).offset(offset)).all()  # ordered by listing()
     return [(d, name) for d, name in rows], total
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from app.auth.principal import CurrentPrincipal
 from app.auth.ratelimit import limit_upload
 from app.core.db import get_db
-from app.documents import known, service, thumbnails, upload_options
+from app.documents import known, library, service, thumbnails, upload_options
 from app.documents.image_out import image_out, thumbnail_headers
 from app.documents.models import Document, DocumentStatus
 from app.documents.schemas import (
@@ -20,9 +20,12 @@ from app.documents.schemas import (
     ChunkPage,
     DocumentOut,
     DocumentPage,
+    DocumentType,
     KnownDocument,
     KnownRequest,
     KnownResponse,
+    SortKey,
+    SortOrder,
     UploadedDocument,
     UploadResponse,
 )
@@ -133,11 +136,17 @@ def list_documents(
         list[str] | None,
         Query(max_length=50, description="kind:value, repeatable (any value per kind, all kinds)"),
     ] = None,
+    type: Annotated[DocumentType | None, Query(
+        description="content-type group: pdf, word (DOCX), text (plain, Markdown), html, "
+                    "image (any image/*), other")] = None,
+    sort: Annotated[SortKey, Query(description="created (upload time), updated, name "
+                                               "(case-insensitive), size, status")] = "created",
+    order: Annotated[SortOrder, Query()] = "desc",
 ) -> DocumentPage:
-    rows, total = service.list_documents(
+    rows, total = library.list_documents(
         db, principal=principal, status=status, collection=collection, limit=limit,
-        offset=offset, labels=parse_label_params(label),
-    )
+        offset=offset, kind=type, sort=sort, order=order, labels=parse_label_params(label),
+    )  # fmt: skip
     return DocumentPage(
         items=[to_out(d, name) for d, name in rows], total=total, limit=limit, offset=offset
     )

@@ -10,6 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.documents.models import DocumentStatus
 
+# The library's list: content-type groups (GET /api/v1/documents?type=) and sort keys.
+DocumentType = Literal["pdf", "word", "text", "html", "image", "other"]
+SortKey = Literal["created", "updated", "name", "size", "status"]
+SortOrder = Literal["asc", "desc"]
+
 
 class UploadedDocument(BaseModel):
     id: uuid.UUID

@@ -27,6 +27,7 @@ from app.documents.failures import FailureCode
 from app.documents.models import Chunk, Document, DocumentStatus
 from app.documents.stages import IngestStage
 from app.documents.staging import IncomingFile, StagedFile, clean_filename, stage_file
+from app.events import deletions
 from app.ingest import pipeline
 from app.storage import ObjectStore, StorageError, content_key
 
@@ -241,20 +242,6 @@ def get(session: Session, document_id: uuid.UUID, principal: Principal) -> Docum
     return doc
 
 
-def list_documents(
-    session: Session,
-    *,
-    principal: Principal,
-    status: DocumentStatus | None,
-    collection: str | None,
-    limit: int,
-    offset: int,
-    labels: dict[str, list[str]] | None = None,
-) -> tuple[list[tuple[Document, str]], int]:
-    query = repository.listing(principal, status, collection, labels)
-    return repository.page(session, query, limit, offset)
-
-
 def list_chunks(
     session: Session, document_id: uuid.UUID, principal: Principal, *, limit: int, offset: int
 ) -> tuple[list[Chunk], int]:
@@ -273,9 +260,11 @@ def delete(
     if not access.can_write(session, principal, doc.collection_id):
         raise Forbidden("This collection is shared with you read-only.")
     keys = [k for k in (doc.storage_key, doc.thumbnail_key) if k]  # original, thumbnail
+    gone = (doc.id, doc.collection_id)
     repository.drop_chunks(session, doc.id)
     session.delete(doc)
     session.commit()
+    deletions.record(*gone)  # the events stream tells the readers (the row is gone)
     _remove_unreferenced(session, store, keys)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -9,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.collections.access import readable_filter
+from app.collections.models import Collection
 from app.documents.models import Document
 
 MAX_ROWS = 500
@@ -32,3 +34,14 @@ def changed_since(session: Session, principal: Principal, since: datetime) -> li
             .limit(MAX_ROWS)
         )
     )
+
+
+def readable_collections(session: Session, principal: Principal, ids: set[str]) -> set[str]:
+    """Which of the collection `ids` the principal may read."""
+    if not ids:
+        return set()
+    found = session.scalars(
+        select(Collection.id).where(Collection.id.in_([uuid.UUID(i) for i in ids]),
+                                    readable_filter(Collection.id, principal))
+    )  # fmt: skip
+    return {str(i) for i in found}

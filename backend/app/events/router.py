@@ -15,8 +15,9 @@ router = APIRouter(tags=["events"])
     "/api/v1/events",
     responses={200: {"description": "text/event-stream: `ready` once, then `document` "
                                     "events (id, status, stage, error_code, error, "
-                                    "chunk_count, timings) for documents you may read; "
-                                    "a comment ping every 15 s.",
+                                    "chunk_count, timings) for documents you may read, "
+                                    "`deleted` events (id, collection_id) when one is "
+                                    "deleted; a comment ping every 15 s.",
                      "content": {"text/event-stream": {}}}},
 )
 async def events(principal: CurrentPrincipal) -> EventSourceResponse:

@@ -7,6 +7,7 @@ the venv's uvicorn and celery. Run them with the backend directory as the workin
 
 from __future__ import annotations
 
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -67,6 +68,15 @@ def worker_argv(
 def console_argv(console_dir: Path) -> list[str]:
     """The Gradio console (frontend/gradio-interface/app.py)."""
     return [python(), str(console_dir / "app.py")]
+
+
+def web_dev_argv(app_dir: Path, port: int) -> list[str]:
+    """The Vite dev server of the web app (frontend/react-app), hot reload on 127.0.0.1:`port`;
+    vite.config.ts proxies /api to CAIRN_API. Node runs Vite directly (no npm wrapper between
+    supervisord and the server)."""
+    node = shutil.which("node") or "node"
+    vite = app_dir / "node_modules" / "vite" / "bin" / "vite.js"
+    return [node, str(vite), "--port", str(port), "--strictPort"]
 
 
 def envexec_argv(

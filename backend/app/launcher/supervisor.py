@@ -2,7 +2,8 @@
 
 Programs (argv from app/launcher/argv.py): services (embedded Postgres + Redis, autostart),
 then api, worker (Celery with beat embedded) and console, which ./start.sh starts with
-supervisorctl once migrations and the model export have run. Each program runs in its own
+supervisorctl once migrations and the model export have run (with `./start.sh --dev` also
+web: the Vite dev server of frontend/react-app, proxying /api). Each program runs in its own
 process group; supervisord restarts one that exits with a growing pause (startretries,
 startsecs) and stops and kills whole groups (stopasgroup, killasgroup). On SIGTERM/SIGINT
 supervisord stops the programs in reverse priority: console, API, worker, databases last.
@@ -36,6 +37,8 @@ class LocalStack:
     console_port: int = 7860
     console_host: str = "127.0.0.1"
     console_dir: Path | None = None  # no console program when None
+    web_dev_dir: Path | None = None  # the Vite dev server (./start.sh --dev) when set
+    web_dev_port: int = 5173
 
     @property
     def run_dir(self) -> Path:
@@ -163,15 +166,24 @@ serverurl=unix://{sock}
             _program("console", console, stack, priority=400, autostart=False,
                      stopwaitsecs=15, directory=stack.console_dir, env=env)
         )  # fmt: skip
+    if stack.web_dev_dir is not None:
+        web_env = {"CAIRN_API": f"http://127.0.0.1:{stack.api_port}", "BROWSER": "none"}
+        programs.append(
+            _program("web", cmd.web_dev_argv(stack.web_dev_dir, stack.web_dev_port), stack,
+                     priority=500, autostart=False, stopwaitsecs=10,
+                     directory=stack.web_dev_dir, env=web_env)
+        )  # fmt: skip
     return head + "\n".join(programs)
 
 
 def cmd_supervisor_config(args: argparse.Namespace) -> int:
     console_dir = Path(args.console_dir).resolve() if args.console_dir else None
+    web_dev_dir = Path(args.web_dev_dir).resolve() if args.web_dev_dir else None
     stack = LocalStack(
         data_dir=Path(args.data_dir).resolve(), api_host=args.api_host, api_port=args.api_port,
         redis_port=args.redis_port, console_port=args.console_port,
         console_host=args.console_host, console_dir=console_dir,
+        web_dev_dir=web_dev_dir, web_dev_port=args.web_dev_port,
     )  # fmt: skip
     text = supervisor_config(stack)
     if args.output == "-":
@@ -196,5 +208,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser.add_argument("--console-port", type=int, default=7860)
     parser.add_argument("--console-host", default="127.0.0.1")
     parser.add_argument("--console-dir", help="frontend/gradio-interface (no console if unset)")
+    parser.add_argument("--web-dev-dir", help="frontend/react-app: run its Vite dev server")
+    parser.add_argument("--web-dev-port", type=int, default=5173)
     parser.add_argument("-o", "--output", default="-", help="the file to write (- for stdout)")
     parser.set_defaults(func=cmd_supervisor_config)

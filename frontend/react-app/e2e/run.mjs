@@ -23,34 +23,44 @@ page.setDefaultTimeout(T);
 const consoleErrors = [];
 page.on("pageerror", (e) => consoleErrors.push(String(e)));
 
-async function check(name) {
-  await page.addScriptTag({ content: axeSource });
-  const result = await page.evaluate(async () =>
+async function check(name, on = page) {
+  await on.addScriptTag({ content: axeSource });
+  const result = await on.evaluate(async () =>
     // eslint-disable-next-line no-undef
     (await axe.run(document, { resultTypes: ["violations"] })).violations.map((v) => ({
       id: v.id, impact: v.impact, nodes: v.nodes.length, targets: v.nodes.slice(0, 4).map((n) => `${n.target} ${n.failureSummary?.split("\n").pop() ?? ""}`) })));
   axe[name] = result;
   const file = join(out, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
+  await on.screenshot({ path: file, fullPage: true });
   shots.push(file);
 }
 const step = (s) => console.log(`e2e: ${s}`);
+
+async function signIn(on) {
+  await on.getByLabel("Email").fill(email);
+  await on.getByLabel("Password", { exact: false }).first().fill(password);
+  await on.getByRole("button", { name: "Sign in" }).click();
+  await on.getByRole("heading", { name: "Library" }).waitFor();
+}
+const rows = 'table[aria-label="Documents"] tbody tr';
+async function pick(label, option) {
+  await page.getByRole("textbox", { name: label }).click();
+  await page.getByRole("option", { name: option }).click();
+}
+const firstRow = (name) => page.waitForFunction(([sel, n]) => document.querySelector(sel)?.getAttribute("data-doc") === n, [rows, name]);
 
 try {
   await page.goto(base + "/");
   await page.getByLabel("Email").waitFor();
   await check("01-sign-in");
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password", { exact: false }).first().fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("heading", { name: "Library" }).waitFor();
+  await signIn(page);
   step("signed in");
 
   await page.getByLabel("Upload into collection").fill("e2e");
   await page.locator("input[type=file]").setInputFiles(
-    ["basalt.pdf", "granite.pdf", "empty.pdf"].map((f) => join(files, f)));
+    ["basalt.pdf", "granite.pdf", "empty.pdf", "notes.txt"].map((f) => join(files, f)));
   await page.getByRole("listitem").filter({ hasText: "basalt.pdf" }).getByText("created").waitFor();
-  for (const name of ["basalt.pdf", "granite.pdf"]) {
+  for (const name of ["basalt.pdf", "granite.pdf", "notes.txt"]) {
     await page.locator(`tr[data-doc="${name}"] [data-status="ready"]`).waitFor(); // live, no reload
   }
   await page.locator('tr[data-doc="empty.pdf"] .doc-error').waitFor();
@@ -58,15 +68,36 @@ try {
   step(`uploads ready; the empty PDF failed with: ${reason}`);
   await check("02-library");
 
+  await pick("Type", "PDF");
+  await page.locator('tr[data-doc="notes.txt"]').waitFor({ state: "detached" });
+  await page.locator('tr[data-doc="basalt.pdf"]').waitFor();
+  await pick("Type", "Text & Markdown");
+  await page.locator('tr[data-doc="basalt.pdf"]').waitFor({ state: "detached" });
+  await page.locator('tr[data-doc="notes.txt"]').waitFor();
+  await pick("Type", "Text & Markdown"); // picking it again clears the filter
+  await page.locator('tr[data-doc="basalt.pdf"]').waitFor();
+  await pick("Sort", "Name Z–A");
+  await firstRow("notes.txt");
+  await pick("Sort", "Name A–Z");
+  await firstRow("basalt.pdf");
+  await check("03-library-sorted");
+  await pick("Sort", "Newest first");
+  step("type filter (PDF, text) and sort by name both ways");
+
   await page.getByRole("link", { name: "Search" }).click();
   await page.getByLabel("Query").fill("basalt columns");
   await page.getByRole("button", { name: "Search" }).click();
   await page.locator(".hit mark").first().waitFor();
-  await check("03-search");
+  await check("04-search");
+  // search by image: on a server without image search the panel says so (multipart in a real browser)
+  await page.locator('form[role="search"] input[type=file]').setInputFiles(join(files, "dot.png"));
+  await page.locator(".similar-results").getByText(/not available on this server|score|No similar images/).first().waitFor();
+  await page.locator(".similar-results").getByRole("button", { name: "Close" }).click();
+  step("search by image answered");
   await page.locator(".hit a").first().click();
   await page.locator(".chunk[aria-current=true]").waitFor();
   step("search hit opened at its chunk");
-  await check("04-document");
+  await check("05-document");
 
   await page.getByRole("link", { name: "Chat" }).click();
   await page.getByLabel("Your question").fill("How do basalt columns form?");
@@ -78,7 +109,7 @@ try {
   await cite.click();
   await page.locator(".cited-passage").waitFor();
   step(`chat answered (${answer.length} chars) and the citation opened its passage`);
-  await check("05-chat");
+  await check("06-chat");
   await page.keyboard.press("Escape");
 
   await page.getByRole("link", { name: "Collections" }).click();
@@ -88,27 +119,43 @@ try {
   await page.getByLabel("Share shared-notes with (email)").locator("xpath=ancestor::form")
     .getByRole("button", { name: "Share" }).click();
   await page.getByRole("button", { name: `Unshare ${friend}` }).waitFor();
-  await check("06-collections");
+  await check("07-collections");
   await page.getByRole("button", { name: `Unshare ${friend}` }).click();
   await page.getByRole("button", { name: `Unshare ${friend}` }).waitFor({ state: "detached" });
   step("collection created, shared and unshared");
 
   await page.getByRole("link", { name: "API keys" }).click();
   await page.getByRole("heading", { name: "API keys" }).waitFor();
-  await check("07-api-keys");
+  await check("08-api-keys");
   await page.getByRole("link", { name: "Status" }).click();
   await page.getByText("Overall:").waitFor();
-  await check("08-status");
+  await check("09-status");
+  await page.getByRole("link", { name: "Review" }).click();
+  await page.getByRole("heading", { name: "Review labels" }).waitFor();
+  await page.locator("main").getByText(/not available on this server|to review/).first().waitFor();
+  await check("10-review");
+
+  // a second session (its own browser context: own tab storage) watches the Library
+  const other = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  other.setDefaultTimeout(T);
+  other.on("pageerror", (e) => consoleErrors.push(String(e)));
+  await other.goto(base + "/");
+  await signIn(other);
+  await other.locator('tr[data-doc="granite.pdf"]').waitFor();
 
   await page.getByRole("link", { name: "Library" }).click();
   await page.getByRole("button", { name: "Delete granite.pdf" }).click();
   await page.getByRole("dialog").getByRole("button", { name: "Delete" }).click();
   await page.locator('tr[data-doc="granite.pdf"]').waitFor({ state: "detached" });
   step("deleted granite.pdf");
+  await other.locator('tr[data-doc="granite.pdf"]').waitFor({ state: "detached", timeout: 20_000 });
+  await other.locator('tr[data-doc="basalt.pdf"]').waitFor();
+  step("the other session's Library dropped granite.pdf live (event deleted), no reload");
+  await check("11-library-other-session", other);
 
   await page.setViewportSize({ width: 390, height: 844 });
   await page.getByRole("button", { name: "Toggle navigation" }).waitFor();
-  await check("09-library-phone");
+  await check("12-library-phone");
   console.log("RESULT " + JSON.stringify({ ok: true, reason, axe, shots, consoleErrors }));
 } catch (err) {
   await page.screenshot({ path: join(out, "failure.png"), fullPage: true }).catch(() => {});

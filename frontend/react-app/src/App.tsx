@@ -12,8 +12,9 @@ import { Chat } from "./pages/Chat";
 import { Keys } from "./pages/Keys";
 import { Collections } from "./pages/Collections";
 import { Status } from "./pages/Status";
+import { Review } from "./pages/Review";
 
-const LINKS = [["/", "Library"], ["/collections", "Collections"], ["/search", "Search"], ["/chat", "Chat"], ["/keys", "API keys"], ["/status", "Status"]] as const;
+const LINKS = [["/", "Library"], ["/collections", "Collections"], ["/search", "Search"], ["/chat", "Chat"], ["/review", "Review"], ["/keys", "API keys"], ["/status", "Status"]] as const;
 
 export function App() {
   const [signedIn, setSignedIn] = useState(isSignedIn());
@@ -47,6 +48,7 @@ export function App() {
             <Route path="/collections" element={<Collections />} />
             <Route path="/search" element={<Search />} />
             <Route path="/chat" element={<Chat />} />
+            <Route path="/review" element={<Review />} />
             <Route path="/keys" element={<Keys />} />
             <Route path="/status" element={<Status />} />
             <Route path="*" element={<Navigate to="/" replace />} />

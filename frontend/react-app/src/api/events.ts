@@ -18,6 +18,19 @@ export function applyEvent(qc: QueryClient, ev: DocumentEvent): void {
   if (ev.status === "ready") void qc.invalidateQueries({ queryKey: ["chunks", ev.id] });
 }
 
+/** A document deleted in another session (event `deleted`): it leaves every listed page at
+ * once (the list is then refetched to fill the page), and an open Document view says so. */
+export function applyDeleted(qc: QueryClient, id: string): void {
+  let listed = false;
+  qc.setQueriesData<{ items: DocumentOut[]; total: number }>({ queryKey: ["documents"] }, (page) => {
+    if (!page || !page.items.some((d) => d.id === id)) return page;
+    listed = true;
+    return { ...page, items: page.items.filter((d) => d.id !== id), total: Math.max(0, page.total - 1) };
+  });
+  qc.setQueryData(["document-deleted", id], true);
+  if (listed) void qc.invalidateQueries({ queryKey: ["documents"] });
+}
+
 /** Subscribe to GET /api/v1/events while signed in; reconnect with backoff. */
 export function useDocumentEvents(enabled: boolean): void {
   const qc = useQueryClient();
@@ -33,6 +46,7 @@ export function useDocumentEvents(enabled: boolean): void {
             delay = 1000;
             for await (const msg of readSSE(resp.body)) {
               if (msg.event === "document") applyEvent(qc, JSON.parse(msg.data) as DocumentEvent);
+              if (msg.event === "deleted") applyDeleted(qc, (JSON.parse(msg.data) as { id: string }).id);
               if (msg.event === "ready") void qc.invalidateQueries({ queryKey: ["documents"] });
             }
           }

@@ -2162,6 +2162,11 @@ export interface operations {
                 offset?: number;
                 /** @description kind:value, repeatable (any value per kind, all kinds) */
                 label?: string[] | null;
+                /** @description content-type group: pdf, word (DOCX), text (plain, Markdown), html, image (any image/*), other */
+                type?: ("pdf" | "word" | "text" | "html" | "image" | "other") | null;
+                /** @description created (upload time), updated, name (case-insensitive), size, status */
+                sort?: "created" | "updated" | "name" | "size" | "status";
+                order?: "asc" | "desc";
             };
             header?: never;
             path?: never;
@@ -2861,7 +2866,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description text/event-stream: `ready` once, then `document` events (id, status, stage, error_code, error, chunk_count, timings) for documents you may read; a comment ping every 15 s. */
+            /** @description text/event-stream: `ready` once, then `document` events (id, status, stage, error_code, error, chunk_count, timings) for documents you may read, `deleted` events (id, collection_id) when one is deleted; a comment ping every 15 s. */
             200: {
                 headers: {
                     [name: string]: unknown;

@@ -9,3 +9,7 @@ class RO { observe() {} unobserve() {} disconnect() {} }
 Element.prototype.scrollIntoView = Element.prototype.scrollIntoView || (() => {});
 import { cleanup } from "@testing-library/react";
 afterEach(() => cleanup());
+// jsdom has no object URLs (thumbnails, previews)
+let blobs = 0;
+URL.createObjectURL = URL.createObjectURL || (() => `blob:test/${++blobs}`);
+URL.revokeObjectURL = URL.revokeObjectURL || (() => {});
