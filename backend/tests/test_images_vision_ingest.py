@@ -83,3 +83,23 @@ def test_an_image_whose_reingest_fails_keeps_no_analysis_labels_or_similar_hits(
     assert pet not in {d["document_id"] for d in dups}
     similar = client.post("/api/v1/search/images", json={"document_id": copy, "k": 10})
     assert pet not in {h["document_id"] for h in similar.json()["results"]}
+
+
+def test_the_text_labelers_read_the_words_of_an_image_not_its_description(
+    client: Any, collection_name: str
+) -> None:
+    """Keywords and language come from the file's own words (OCR); the description chunk
+    ("Image: ... It shows: ...") is Cairn's sentence, not the document's."""
+    import time
+
+    (pet,) = _ingest(client, collection_name, [("IMG_0003.png", png_bytes(photo("chelsea")))])
+    deadline = time.monotonic() + 60
+    while True:
+        body = client.get(f"/api/v1/documents/{pet}/labels").json()
+        runs = {run["name"]: run["status"] for run in body["labelers"]}
+        if runs.get("keywords") in ("done", "failed") or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    assert runs.get("keywords") == "done", runs
+    keywords = {lab["value"].lower() for lab in body["labels"] if lab["kind"] == "keyword"}
+    assert not keywords & {"image", "img_0003.png", "shows", "tiger cat"}, keywords

@@ -2,7 +2,8 @@
 sign in, upload two files and watch them become ready live, see a failed upload's reason,
 filter the library by type and sort it by name both ways, search and open a hit, chat with a
 streamed answer and a working citation, create, share and unshare a collection, open the label
-review page, delete a document and see it leave another session's library live.
+review page, open an image with its thumbnail, object labels and similar images, delete a
+document and see it leave another session's library live.
 Screenshots of every page go to test-artifacts/web/; axe-core checks every main page.
 
 Needs the built app (npm run build), its node_modules and /usr/bin/chromium; ./run_tests.sh
@@ -19,6 +20,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from PIL import Image
+from skimage import data
 
 from tests.auth_fixtures import create_test_user
 from tests.conftest import make_pdf
@@ -54,6 +57,8 @@ def test_web_app_end_to_end_in_chromium(api_url: str, tmp_path: Path) -> None:
     (tmp_path / "dot.png").write_bytes(base64.b64decode(  # a 1x1 PNG, for search by image
         "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="))
     (tmp_path / "notes.txt").write_text("Field notes: slate splits along its cleavage planes.\n")
+    cat = Image.fromarray(data.chelsea()).resize((225, 150))  # a real photograph of a cat
+    cat.save(tmp_path / "cat.png")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     proc = subprocess.run(
         ["node", "e2e/run.mjs", api_url, user.email, user.password, str(tmp_path),
@@ -69,5 +74,5 @@ def test_web_app_end_to_end_in_chromium(api_url: str, tmp_path: Path) -> None:
     bad = {page: [v for v in found if v["impact"] in ("serious", "critical")]
            for page, found in result["axe"].items()}
     assert not any(bad.values()), f"axe serious/critical violations: {bad}"
-    assert len(result["shots"]) == 12
+    assert len(result["shots"]) == 13
     assert not result["consoleErrors"], result["consoleErrors"]

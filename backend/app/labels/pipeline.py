@@ -49,9 +49,10 @@ def _source(document_id: uuid.UUID, taxonomy_version: int | None) -> LabelSource
         return LabelSource(
             document_id=document_id,
             collection_id=doc.collection_id,
-            chunk_ids=[cid for cid, _, _ in rows],
-            texts=[text for _, text, _ in rows],
-            vectors=[[float(x) for x in vec] for _, _, vec in rows],
+            chunk_ids=[row[0] for row in rows],
+            texts=[row[1] for row in rows],
+            vectors=[[float(x) for x in row[2]] for row in rows],
+            sources=[row[3] for row in rows],
             taxonomy=taxonomy,
             taxonomy_error=error,
         )

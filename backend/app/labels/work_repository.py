@@ -101,13 +101,13 @@ def ready_document(session: Session, document_id: uuid.UUID, *, lock: bool) -> D
     return session.scalar(query.with_for_update() if lock else query)
 
 
-def chunk_rows(session: Session, document_id: uuid.UUID) -> list[tuple[int, str, Any]]:
-    """(id, text, vector) of the document's chunks in order."""
+def chunk_rows(session: Session, document_id: uuid.UUID) -> list[tuple[int, str, Any, str]]:
+    """(id, text, vector, source) of the document's chunks in order."""
     rows = session.execute(
-        select(Chunk.id, Chunk.text, Chunk.embedding)
+        select(Chunk.id, Chunk.text, Chunk.embedding, Chunk.source)
         .where(Chunk.document_id == document_id).order_by(Chunk.ordinal)
     ).all()
-    return [(cid, text, vec) for cid, text, vec in rows]
+    return [(cid, text, vec, source) for cid, text, vec, source in rows]
 
 
 def taxonomy(session: Session, collection_id: uuid.UUID, version: int | None = None

@@ -58,9 +58,9 @@ try {
 
   await page.getByLabel("Upload into collection").fill("e2e");
   await page.locator("input[type=file]").setInputFiles(
-    ["basalt.pdf", "granite.pdf", "empty.pdf", "notes.txt"].map((f) => join(files, f)));
+    ["basalt.pdf", "granite.pdf", "empty.pdf", "notes.txt", "cat.png"].map((f) => join(files, f)));
   await page.getByRole("listitem").filter({ hasText: "basalt.pdf" }).getByText("created").waitFor();
-  for (const name of ["basalt.pdf", "granite.pdf", "notes.txt"]) {
+  for (const name of ["basalt.pdf", "granite.pdf", "notes.txt", "cat.png"]) {
     await page.locator(`tr[data-doc="${name}"] [data-status="ready"]`).waitFor(); // live, no reload
   }
   await page.locator('tr[data-doc="empty.pdf"] .doc-error').waitFor();
@@ -134,6 +134,17 @@ try {
   await page.getByRole("heading", { name: "Review labels" }).waitFor();
   await page.locator("main").getByText(/not available on this server|to review/).first().waitFor();
   await check("10-review");
+
+  // an image document: thumbnail, what the models saw in it (labels), similar images
+  await page.getByRole("link", { name: "Library" }).click();
+  await page.locator('tr[data-doc="cat.png"] a').first().click();
+  await page.locator("img.thumb").first().waitFor();
+  await page.locator(".image-meta").getByText(/Objects: .*cat/).waitFor();
+  await page.locator(".labels .label").filter({ hasText: /cat/ }).first().waitFor();
+  await page.getByRole("button", { name: "Find similar images" }).click();
+  await page.getByText(/Similar images|No similar images/).first().waitFor();
+  step("opened cat.png: its thumbnail, its object labels (a cat) and similar images");
+  await check("13-image");
 
   // a second session (its own browser context: own tab storage) watches the Library
   const other = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();

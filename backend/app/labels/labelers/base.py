@@ -49,9 +49,16 @@ class LabelSource:
     taxonomy_error: str | None = None
     # What an earlier labeler of the same run found (e.g. "language": "de" for keywords).
     hints: dict[str, str] = field(default_factory=dict)
+    # Each chunk's source (text, ocr, image_description); empty means all "text".
+    sources: list[str] = field(default_factory=list)
 
     def text(self) -> str:
-        return "\n".join(self.texts)[:TEXT_MAX_CHARS]
+        """The document's own words (file text and OCR) for the text labelers: an image's
+        description chunk is Cairn's sentence about the picture ("Image: x.png. It shows:
+        ..."), whose language and keywords say nothing about the document."""
+        kept = [t for t, s in zip(self.texts, self.sources or ["text"] * len(self.texts),
+                                  strict=True) if s != "image_description"]
+        return "\n".join(kept)[:TEXT_MAX_CHARS]
 
 
 def parse_taxonomy(version: int, raw: Any) -> TaxonomyVersion:

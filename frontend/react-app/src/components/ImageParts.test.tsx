@@ -10,7 +10,7 @@ const png = () => new Response(new Blob(["x"], { type: "image/webp" }), { status
 test("near-duplicates and similar images are listed with their thumbnails", async () => {
   const calls = mockApi({
     "GET /api/v1/documents/d1/near-duplicates": () => ({ near_duplicates: [{ document_id: "d2", filename: "copy.png", collection: "c", distance: 3 }] }),
-    "POST /api/v1/search/images": () => ({ hits: [{ document_id: "d1", filename: "self.png", score: 1 }, { document_id: "d3", filename: "cat.png", score: 0.91 }] }),
+    "POST /api/v1/search/images": () => ({ results: [{ document_id: "d1", filename: "self.png", score: 1 }, { document_id: "d3", filename: "cat.png", score: 0.91 }] }),
     "GET /api/v1/documents/d2/thumbnail": png, "GET /api/v1/documents/d3/thumbnail": png,
   });
   renderPage(<SimilarImages id="d1" />);
@@ -24,7 +24,7 @@ test("near-duplicates and similar images are listed with their thumbnails", asyn
 });
 
 test("no near-duplicates and no similar images say so; without the endpoints the section says image search is missing", async () => {
-  mockApi({ "GET /api/v1/documents/d1/near-duplicates": () => ({ near_duplicates: [] }), "POST /api/v1/search/images": () => ({ hits: [] }) });
+  mockApi({ "GET /api/v1/documents/d1/near-duplicates": () => ({ near_duplicates: [] }), "POST /api/v1/search/images": () => ({ results: [] }) });
   const { unmount } = renderPage(<SimilarImages id="d1" />);
   expect(await screen.findByText("No near-duplicates.")).toBeTruthy();
   await userEvent.click(screen.getByRole("button", { name: "Find similar images" }));

@@ -25,8 +25,8 @@ export function ImageMeta({ doc }: { doc: ContractDocument }) {
       <Title order={2}>Image</Title>
       {img && <SimpleGrid cols={{ base: 1, sm: 2 }}>
         <Text size="sm">Dimensions: {img.width} × {img.height} ({img.format})</Text>
-        <Text size="sm">Camera: {img.exif?.camera ?? "–"}</Text>
-        <Text size="sm">Taken: {img.exif?.taken_at ?? "–"}</Text>
+        <Text size="sm">Camera: {String(img.exif?.camera ?? "–")}</Text>
+        <Text size="sm">Taken: {String(img.exif?.taken_at ?? "–")}</Text>
         <Text size="sm">OCR: {img.ocr ? `${img.ocr.engine}, ${img.ocr.lines} lines in ${Math.round(img.ocr.ms)} ms` : "–"}</Text>
         {img.gps && <Text size="sm">Location: {img.gps.lat.toFixed(5)}, {img.gps.lon.toFixed(5)}</Text>}
       </SimpleGrid>}
@@ -34,7 +34,7 @@ export function ImageMeta({ doc }: { doc: ContractDocument }) {
       {analysis.data && <>
         {analysis.data.description && <Text size="sm">Description: {analysis.data.description}</Text>}
         <Text size="sm">Objects: {analysis.data.objects.map((o) => `${o.value} ${Math.round(o.confidence * 100)}%`).join(", ") || "–"}</Text>
-        <Text size="sm">NSFW score: {analysis.data.nsfw.toFixed(2)} · model {analysis.data.model}</Text>
+        <Text size="sm">NSFW score: {analysis.data.nsfw == null ? "–" : analysis.data.nsfw.toFixed(2)} · model {analysis.data.model}</Text>
       </>}
     </Stack>
   );

@@ -13,7 +13,7 @@ test("an image hit shows its thumbnail and finds similar images; labels filter t
     "GET /api/v1/labels": () => ({ labels: [{ kind: "topic", value: "pets", count: 2 }] }),
     "POST /api/v1/search": () => ({ results: [hit("img", "cat.png"), hit("txt", "notes.txt")], took_ms: 4 }),
     "GET /api/v1/documents/img/thumbnail": png, "GET /api/v1/documents/sim/thumbnail": png,
-    "POST /api/v1/search/images": () => ({ hits: [{ document_id: "sim", filename: "kitten.jpg", score: 0.88 }] }),
+    "POST /api/v1/search/images": () => ({ results: [{ document_id: "sim", filename: "kitten.jpg", score: 0.88 }] }),
   });
   renderPage(<Search />);
   await userEvent.click(await screen.findByRole("textbox", { name: "Labels" }));
