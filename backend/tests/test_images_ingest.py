@@ -56,7 +56,8 @@ def test_text_in_an_image_is_found_by_search_with_its_boxes(client: Any, docs: A
     hits = search(client, "zebracorn", docs["collection"])
     assert hits and hits[0]["document_id"] == doc["id"]
     chunks = _chunks(client, doc["id"])
-    assert [c["source"] for c in chunks] == ["ocr"]
+    assert [c["source"] for c in chunks] == ["ocr", "image_description"]
+    assert chunks[1]["boxes"] is None and "zebracorn" in chunks[1]["text"].lower()
     texts = [b["text"] for b in chunks[0]["boxes"]]
     assert any("zebracorn" in t.lower() for t in texts), texts
     assert all(len(b["box"]) == 4 and 0 < b["score"] <= 1 for b in chunks[0]["boxes"])
@@ -120,13 +121,16 @@ def test_thumbnails_are_webp_for_an_image_and_a_pdf_with_an_etag(
         assert again.status_code == 304 and not again.content
 
 
-def test_an_image_without_text_is_ready_with_no_chunks_first_frame_only(
+def test_an_image_without_text_is_ready_with_only_its_description_first_frame_only(
     client: Any, docs: Any
 ) -> None:
     gif = docs["doc"]["blank.gif"]
-    assert gif["status"] == "ready" and gif["chunk_count"] == 0, gif
+    assert gif["status"] == "ready" and gif["chunk_count"] == 1, gif
     assert gif["image"]["frames"] == 2 and gif["image"]["ocr"]["lines"] == 0
-    assert search(client, "blank", docs["collection"]) is not None  # search still answers
+    chunks = _chunks(client, gif["id"])
+    assert [c["source"] for c in chunks] == ["image_description"]
+    hits = search(client, "blank.gif", docs["collection"])  # found by its description
+    assert hits and hits[0]["document_id"] == gif["id"]
 
 
 # --- unhappy paths -----------------------------------------------------------------------

@@ -117,3 +117,17 @@ def test_a_truncated_image_is_a_vision_error_from_every_model_and_from_analyze()
         safety.nsfw(truncated())
     with pytest.raises(VisionError, match="cannot be decoded"):
         analyze(truncated(), filename="broken.png")
+
+
+def test_an_extreme_sliver_is_analysed_without_blowing_up_memory() -> None:
+    """A 1 x 100,000 picture: resizing its short side to 256 before cropping would allocate a
+    256 x 25,600,000 image (the worker was OOM-killed); the centre square is cropped first."""
+    import resource
+
+    from app.images.analysis import analyze
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    sliver = Image.new("RGB", (1, 100_000), (120, 80, 40))
+    result = analyze(sliver, filename="sliver.png")
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert len(result.vector) == result.dim and grown_mb < 300, grown_mb

@@ -76,16 +76,18 @@ def export_onnx(models_dir: Path) -> Path:
 
 
 def preprocess(image: Image.Image) -> np.ndarray:
-    """Resize the short side to 256, centre-crop 224, scale to [-1, 1] (the Lite models'
-    (x - 127) / 128 input convention); (1, 3, 224, 224) float32."""
+    """The centre 224/256 square of the picture (what "resize the short side to 256, centre-
+    crop 224" keeps), resized to 224 x 224 and scaled to [-1, 1] (the Lite models'
+    (x - 127) / 128 input convention); (1, 3, 224, 224) float32.
+
+    Cropping first keeps the work bounded by the output size: resizing a 1 x 100,000 sliver's
+    short side to 256 first would allocate a 256 x 25,600,000 image (tens of gigabytes)."""
     rgb = image.convert("RGB")
     w, h = rgb.size
-    scale = 256 / min(w, h)
-    rgb = rgb.resize((max(SIZE, round(w * scale)), max(SIZE, round(h * scale))),
-                     Image.Resampling.BICUBIC)
-    w, h = rgb.size
-    left, top = (w - SIZE) // 2, (h - SIZE) // 2
-    rgb = rgb.crop((left, top, left + SIZE, top + SIZE))
+    side = max(1, round(min(w, h) * SIZE / 256))
+    left, top = (w - side) // 2, (h - side) // 2
+    rgb = rgb.crop((left, top, left + side, top + side))
+    rgb = rgb.resize((SIZE, SIZE), Image.Resampling.BICUBIC)
     pixels = (np.asarray(rgb, dtype=np.float32) - 127.0) / 128.0
     return np.ascontiguousarray(pixels.transpose(2, 0, 1)[None])
 
