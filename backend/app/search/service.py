@@ -25,7 +25,7 @@ from app.search import fusion, repository
 from app.search.dense import dense_search
 from app.search.filters import SearchScope
 from app.search.hydrate import load_sources
-from app.search.lexical import lexical_search
+from app.search.lexical import QueryTerms, lexical_search, query_terms
 from app.search.schemas import RetrieverScore, SearchHit, SearchRequest, SearchResponse
 
 # The deepest candidate list grouping may ask each retriever for.
@@ -63,9 +63,11 @@ def build_scope(session: Session, request: SearchRequest, principal: Principal) 
 
 def search(session: Session, request: SearchRequest, principal: Principal) -> SearchResponse:
     start = time.perf_counter()
-    candidates = retrieve(session, request, principal)
+    scope = build_scope(session, request, principal)
+    terms = query_terms(session, request.query, scope)
+    candidates = retrieve(session, request, principal, scope=scope, terms=terms)
     page = candidates[request.offset : request.offset + request.k]
-    sources = load_sources(session, [c.chunk_id for c in page], request.query)
+    sources = load_sources(session, [c.chunk_id for c in page], request.query, terms.lexemes())
     hits = []
     for cand in page:
         src = sources.get(cand.chunk_id)
@@ -98,7 +100,14 @@ def search(session: Session, request: SearchRequest, principal: Principal) -> Se
     )
 
 
-def retrieve(session: Session, request: SearchRequest, principal: Principal) -> list[Candidate]:
+def retrieve(
+    session: Session,
+    request: SearchRequest,
+    principal: Principal,
+    *,
+    scope: SearchScope | None = None,
+    terms: QueryTerms | None = None,
+) -> list[Candidate]:
     """Every candidate in final order (before offset/k), chunks or documents' best chunks.
 
     Grouping folds several chunks into one document, so when it leaves the page short while
@@ -106,7 +115,8 @@ def retrieve(session: Session, request: SearchRequest, principal: Principal) -> 
     """
     settings = get_settings()
     use_rerank = _wants_rerank(request)
-    scope = build_scope(session, request, principal)
+    if scope is None:
+        scope = build_scope(session, request, principal)
     wanted = request.offset + request.k
     depth = max(settings.hybrid_candidates, wanted)
     vector = (
@@ -117,7 +127,7 @@ def retrieve(session: Session, request: SearchRequest, principal: Principal) -> 
         if vector is not None:
             lists["vector"] = dense_search(session, vector, scope, depth)
         if request.mode in ("hybrid", "lexical"):
-            lists["lexical"] = lexical_search(session, request.query, scope, depth)
+            lists["lexical"] = lexical_search(session, request.query, scope, depth, terms=terms)
         ranked = fuse(lists)
         details = retriever_details(lists)
         if use_rerank:
