@@ -18,6 +18,7 @@ the venv's editable install points at.) JSON goes to bench/results/long_queries-
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import statistics
@@ -100,7 +101,7 @@ def profile(env: dict[str, str], collection: str, queries: dict[int, list[str]])
     from app.search.dense import dense_search
     from app.search.filters import SearchScope
     from app.search.hydrate import load_sources
-    from app.search.lexical import lexical_search
+    from app.search.lexical import lexical_search, query_terms
     from app.search.schemas import SearchResponse
 
     embedder = get_embedder()
@@ -120,10 +121,13 @@ def profile(env: dict[str, str], collection: str, queries: dict[int, list[str]])
             for q in qs[:10]:
                 vec = timed("embed_query", embedder.embed_query, q)
                 dense = timed("dense_sql", dense_search, session, vec, scope, 100)
-                lex = timed("lexical_sql", lexical_search, session, q, scope, 100)
+                terms = timed("lexical_terms_sql", query_terms, session, q, scope)
+                lex = timed("lexical_bm25_sql", functools.partial(
+                    lexical_search, session, q, scope, 100, terms=terms))
                 fused = timed("fuse", service.fuse, {"vector": dense, "lexical": lex})
                 ids = [c for c, _ in fused[:10]]
-                srcs = timed("hydrate_highlights", load_sources, session, ids, q)
+                srcs = timed("hydrate_highlights", load_sources, session, ids, q,
+                             terms.lexemes())
                 resp = SearchResponse(query=q, mode="hybrid", results=[], took_ms=0,
                                       total_candidates=len(srcs))  # fmt: skip
                 timed("serialise_query_echo", resp.model_dump_json)

@@ -22,6 +22,7 @@ from app.core.errors import install_error_handlers
 from app.core.logging import RequestIdMiddleware, configure_logging, get_logger
 from app.core.request_guard import RequestGuard
 from app.documents.router import router as documents_router
+from app.evalsets.router import router as evalsets_router
 from app.events.router import router as events_router
 from app.health.router import router as health_router
 from app.mcp_server.endpoint import mcp_route
@@ -74,7 +75,7 @@ def create_app() -> FastAPI:
     for router in (
         auth_router, users_router, keys_router,
         documents_router, collections_router, search_router, tasks_router, chat_router,
-        events_router,
+        events_router, evalsets_router,
     ):
         api.include_router(router)
     app.include_router(api)

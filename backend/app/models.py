@@ -4,6 +4,7 @@ from app.auth.models import ApiKey, RefreshToken, User
 from app.chat.models import Conversation, Message
 from app.collections.models import Collection, CollectionShare
 from app.documents.models import Chunk, Document, DocumentStatus
+from app.evalsets.models import EvalSet
 from app.labels.models import Label
 from app.search.models import ChunkTerm, CollectionTerm
 
@@ -17,6 +18,7 @@ __all__ = [
     "Conversation",
     "Document",
     "DocumentStatus",
+    "EvalSet",
     "Label",
     "Message",
     "RefreshToken",
