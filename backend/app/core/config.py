@@ -102,7 +102,9 @@ class Settings(BaseSettings):
     # Measured on SciFact (a 2,131-document partial ingest, its 108 fully covered queries):
     # min-max weighted fusion at 0.5 beat RRF (k=60) by 2-4 nDCG@10 points at every
     # candidate depth tried (50/100/200); the literature on convex fusion agrees.
-    fusion_method: Literal["rrf", "weighted"] = "weighted"
+    # "zscore": the same weights over z-scores (search/fusion.py); `cairn eval --sweep`
+    # compares them on a golden set.
+    fusion_method: Literal["rrf", "weighted", "zscore"] = "weighted"
     rrf_k: int = 60
     hybrid_vector_weight: float = Field(default=0.5, ge=0, le=1)
     hybrid_candidates: int = 100

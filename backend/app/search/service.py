@@ -149,6 +149,8 @@ def fuse(lists: dict[str, list[tuple[int, float]]]) -> list[tuple[int, float]]:
     settings = get_settings()
     if settings.fusion_method == "weighted":
         scores = fusion.weighted(lists, fusion.hybrid_weights(settings.hybrid_vector_weight))
+    elif settings.fusion_method == "zscore":
+        scores = fusion.weighted_z(lists, fusion.hybrid_weights(settings.hybrid_vector_weight))
     else:
         scores = fusion.rrf({n: [cid for cid, _ in items] for n, items in lists.items()},
                             settings.rrf_k)
