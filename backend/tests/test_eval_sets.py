@@ -166,3 +166,21 @@ def test_a_read_sharee_may_run_but_not_create_or_delete(
     assert run.status_code == 200, run.text
     assert_error(post_set(reader_client, cid), 403, "forbidden")
     assert_error(reader_client.delete(f"{base}/{created['id']}"), 403, "forbidden")
+
+
+def test_cairn_eval_runs_a_stored_golden_set_on_a_server(
+    owned: dict[str, Any], api_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app.cli import main as cairn
+
+    client, cid, user = owned["client"], owned["cid"], owned["user"]
+    assert post_set(client, cid, name="cli-set").status_code == 201
+    name = next(c["name"] for c in client.get("/api/v1/collections").json() if c["id"] == cid)
+    base = ["eval", "--api-url", api_url, "--api-key", user.api_key, "--collection", name]
+    assert cairn([*base, "--eval-set", "cli-set", "--modes", "lexical"]) == 0
+    out = capsys.readouterr().out
+    assert "eval set 'cli-set'" in out and "lexical" in out
+    assert f"{(1 + 1 / math.log2(3)) / 3:.4f}" in out  # the hand-computed nDCG@10
+    assert cairn([*base, "--eval-set", "no-such-set"]) == 2
+    assert "has no eval set 'no-such-set'" in capsys.readouterr().err
+    assert cairn(["eval", "--collection", name, "--eval-set", "cli-set"]) == 2  # no --api-url
