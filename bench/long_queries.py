@@ -13,6 +13,10 @@ highlights, response serialisation.
 
 (PYTHONPATH=. makes the API and this script run the checkout's code rather than whatever
 the venv's editable install points at.) JSON goes to bench/results/long_queries-<time>.json.
+
+`--baseline REF` (a started platform only) also serves the same database with the code of
+git REF (a temporary worktree, a second API process) and sends every query to both APIs in
+turn, so the before/after comparison sees the same data and the same machine load.
 """
 
 from __future__ import annotations
@@ -62,28 +66,58 @@ def make_queries(texts: list[str], length: int, n: int) -> list[str]:
 
 
 def run_case(
-    client: httpx.Client, queries: list[str], mode: str, collection: str, warmup: int
-) -> dict[str, Any]:
-    client_ms: list[float] = []
-    server_ms: list[float] = []
-    statuses: dict[str, int] = {}
+    clients: dict[str, httpx.Client], queries: list[str], mode: str, collection: str,
+    warmup: int,
+) -> dict[str, dict[str, Any]]:  # fmt: skip
+    """Per API: latency of each query (the APIs take turns, query by query)."""
+    client_ms: dict[str, list[float]] = {name: [] for name in clients}
+    server_ms: dict[str, list[float]] = {name: [] for name in clients}
+    statuses: dict[str, dict[str, int]] = {name: {} for name in clients}
     for i, query in enumerate(queries[:warmup] + queries):
         body = {"query": query, "mode": mode, "collection": collection, "k": 10,
                 "group_by": "document"}  # fmt: skip
-        t0 = time.perf_counter()
-        resp = client.post("/api/v1/search", json=body)
-        elapsed = (time.perf_counter() - t0) * 1000
-        if i < warmup:
-            continue
-        statuses[str(resp.status_code)] = statuses.get(str(resp.status_code), 0) + 1
-        if resp.status_code == 200:
-            client_ms.append(elapsed)
-            server_ms.append(float(resp.json()["took_ms"]))
-    return {
-        "n": len(queries), "ok": len(client_ms), "statuses": statuses,
-        "client_p50_ms": pct(client_ms, 50), "client_p95_ms": pct(client_ms, 95),
-        "server_p50_ms": pct(server_ms, 50), "server_p95_ms": pct(server_ms, 95),
-    }  # fmt: skip
+        # alternate who goes first: the second API meets caches the first one warmed
+        order = list(clients.items())
+        for name, client in order if i % 2 == 0 else order[::-1]:
+            t0 = time.perf_counter()
+            resp = client.post("/api/v1/search", json=body)
+            elapsed = (time.perf_counter() - t0) * 1000
+            if i < warmup:
+                continue
+            code = str(resp.status_code)
+            statuses[name][code] = statuses[name].get(code, 0) + 1
+            if resp.status_code == 200:
+                client_ms[name].append(elapsed)
+                server_ms[name].append(float(resp.json()["took_ms"]))
+    out: dict[str, dict[str, Any]] = {}
+    for name in clients:
+        c, s = client_ms[name], server_ms[name]
+        out[name] = {"n": len(queries), "ok": len(c), "statuses": statuses[name],
+                     "client_p50_ms": pct(c, 50), "client_p95_ms": pct(c, 95),
+                     "server_p50_ms": pct(s, 50), "server_p95_ms": pct(s, 95)}  # fmt: skip
+    return out
+
+
+def start_baseline(plat: Any, ref: str) -> tuple[Any, str, Path]:
+    """An API process running git `ref`'s code on the platform's database."""
+    import subprocess
+    import tempfile
+
+    from app.core.embedded import free_port
+    from app.launcher import argv as cmd
+    from app.launcher.procs import Proc, wait_api_ready
+
+    tree = Path(tempfile.mkdtemp(prefix="longq-base-", dir="/tmp")) / "tree"
+    subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(tree), ref],
+                   check=True, capture_output=True)  # fmt: skip
+    port = free_port()
+    env = {**plat.env, "PYTHONPATH": str(tree / "backend")}
+    proc = Proc("api-baseline", cmd.api_argv("127.0.0.1", port, log_level="warning",
+                                             access_log=False),
+                env, plat.base / "logs", cwd=tree / "backend")  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    wait_api_ready(url, proc, 180)
+    return proc, url, tree
 
 
 def profile(env: dict[str, str], collection: str, queries: dict[int, list[str]]) -> dict[str, Any]:
@@ -148,6 +182,7 @@ def main() -> int:
     p.add_argument("--collection", help="search an existing collection (skip the ingest)")
     p.add_argument("--profile", action="store_true", help="time the stages in-process")
     p.add_argument("--label", default="", help="a word stored with the results (before/after)")
+    p.add_argument("--baseline", help="git ref to compare with, query by query (see above)")
     p.add_argument("--output", type=Path)
     args = p.parse_args()
 
@@ -163,6 +198,8 @@ def main() -> int:
     lengths = [int(x) for x in args.lengths.split(",")]
     queries = {n: make_queries(texts, n, args.queries + args.warmup) for n in lengths}
     plat: Any = None
+    baseline: Any = None
+    tree: Path | None = None
     try:
         if args.api_url:
             api_url, api_key = args.api_url, args.api_key
@@ -184,22 +221,38 @@ def main() -> int:
         if plat is not None:
             plat.stop_worker()  # idle: out of the way of the timings
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        urls = {"this": api_url}
+        if args.baseline and plat is not None:
+            baseline, urls[f"base {args.baseline}"], tree = start_baseline(plat, args.baseline)
         results: list[dict[str, Any]] = []
-        with httpx.Client(base_url=api_url, headers=headers, timeout=120) as http:
+        clients = {n: httpx.Client(base_url=u, headers=headers, timeout=120)
+                   for n, u in urls.items()}  # fmt: skip
+        try:
             for length in lengths:
                 for mode in args.modes.split(","):
                     qs = queries[length]
-                    row = run_case(http, qs[args.warmup :], mode, collection, args.warmup)
-                    results.append({"chars": length, "mode": mode, **row})
+                    rows = run_case(clients, qs[args.warmup :], mode, collection, args.warmup)
+                    for name, row in rows.items():
+                        results.append({"chars": length, "mode": mode, "api": name, **row})
+        finally:
+            for c in clients.values():
+                c.close()
         prof = profile(plat.env, collection, queries) if args.profile and plat else None
     finally:
+        if baseline is not None:
+            baseline.stop()
+        if tree is not None:
+            import subprocess
+
+            subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(tree)],
+                           check=False, capture_output=True)  # fmt: skip
         if plat is not None:
             plat.stop()
-    header = f"{'chars':>6} {'mode':<8} {'ok/n':>6} {'p50 ms':>8} {'p95 ms':>8} " \
+    header = f"{'chars':>6} {'mode':<8} {'api':<16} {'ok/n':>6} {'p50 ms':>8} {'p95 ms':>8} " \
              f"{'srv p50':>8} {'srv p95':>8}"  # fmt: skip
     print(header)
     for r in results:
-        print(f"{r['chars']:>6} {r['mode']:<8} {r['ok']:>3}/{r['n']:<2} "
+        print(f"{r['chars']:>6} {r['mode']:<8} {r['api'][:16]:<16} {r['ok']:>3}/{r['n']:<2} "
               f"{r['client_p50_ms'] or '-':>8} {r['client_p95_ms'] or '-':>8} "
               f"{r['server_p50_ms'] or '-':>8} {r['server_p95_ms'] or '-':>8}"
               + ("" if r["ok"] == r["n"] else f"  statuses {r['statuses']}"))  # fmt: skip
