@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
@@ -30,6 +31,7 @@ from app.search.schemas import RetrieverScore, SearchHit, SearchRequest, SearchR
 
 # The deepest candidate list grouping may ask each retriever for.
 MAX_GROUP_DEPTH = 2000
+_EMBED_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="query-embed")
 
 
 @dataclass
@@ -63,9 +65,10 @@ def build_scope(session: Session, request: SearchRequest, principal: Principal) 
 
 def search(session: Session, request: SearchRequest, principal: Principal) -> SearchResponse:
     start = time.perf_counter()
-    scope = build_scope(session, request, principal)
+    scope = build_scope(session, request, principal)  # first: an unknown name costs no model
+    vector = embed_async(request)  # the model works while Postgres answers the lexical side
     terms = query_terms(session, request.query, scope)
-    candidates = retrieve(session, request, principal, scope=scope, terms=terms)
+    candidates = retrieve(session, request, principal, scope=scope, terms=terms, vector=vector)
     page = candidates[request.offset : request.offset + request.k]
     sources = load_sources(session, [c.chunk_id for c in page], request.query, terms.lexemes())
     hits = []
@@ -107,6 +110,7 @@ def retrieve(
     *,
     scope: SearchScope | None = None,
     terms: QueryTerms | None = None,
+    vector: Future[list[float]] | None = None,
 ) -> list[Candidate]:
     """Every candidate in final order (before offset/k), chunks or documents' best chunks.
 
@@ -119,15 +123,18 @@ def retrieve(
         scope = build_scope(session, request, principal)
     wanted = request.offset + request.k
     depth = max(settings.hybrid_candidates, wanted)
-    vector = (
-        get_embedder().embed_query(request.query) if request.mode in ("hybrid", "vector") else None
-    )
+    if vector is None:
+        vector = embed_async(request)
     while True:
+        lexical = (
+            lexical_search(session, request.query, scope, depth, terms=terms)
+            if request.mode in ("hybrid", "lexical") else None
+        )  # fmt: skip
         lists: dict[str, list[tuple[int, float]]] = {}
         if vector is not None:
-            lists["vector"] = dense_search(session, vector, scope, depth)
-        if request.mode in ("hybrid", "lexical"):
-            lists["lexical"] = lexical_search(session, request.query, scope, depth, terms=terms)
+            lists["vector"] = dense_search(session, vector.result(), scope, depth)
+        if lexical is not None:
+            lists["lexical"] = lexical
         ranked = fuse(lists)
         details = retriever_details(lists)
         if use_rerank:
@@ -140,6 +147,14 @@ def retrieve(
         if len(grouped) >= wanted or exhausted or depth >= MAX_GROUP_DEPTH:
             return grouped
         depth = min(depth * 4, MAX_GROUP_DEPTH)
+
+
+def embed_async(request: SearchRequest) -> Future[list[float]] | None:
+    """The query vector, computed in a worker thread (ONNX runs without the GIL), so a
+    hybrid search's lexical SQL runs meanwhile; None when the mode needs no vector."""
+    if request.mode not in ("hybrid", "vector"):
+        return None
+    return _EMBED_POOL.submit(get_embedder().embed_query, request.query)
 
 
 def fuse(lists: dict[str, list[tuple[int, float]]]) -> list[tuple[int, float]]:
