@@ -22,6 +22,7 @@ from app.core.errors import install_error_handlers
 from app.core.logging import RequestIdMiddleware, configure_logging, get_logger
 from app.core.request_guard import RequestGuard
 from app.documents.router import router as documents_router
+from app.evalsets.router import router as evalsets_router
 from app.events.router import router as events_router
 from app.health.router import router as health_router
 from app.images.router import documents_router as image_documents_router
@@ -80,6 +81,7 @@ def create_app() -> FastAPI:
         auth_router, users_router, keys_router,
         documents_router, collections_router, search_router, tasks_router, chat_router,
         events_router, image_search_router, image_documents_router, labels_router,
+        evalsets_router,
     ):
         api.include_router(router)
     app.include_router(api)

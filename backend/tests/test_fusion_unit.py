@@ -69,3 +69,24 @@ def test_weighted_with_weight_one_keeps_the_vector_order() -> None:
 
 def test_ranked_is_best_first_and_stable_on_ties() -> None:
     assert fusion.ranked({"x": 1.0, "y": 2.0, "z": 1.0}) == [("y", 2.0), ("x", 1.0), ("z", 1.0)]
+
+
+def test_z_scores_standardise_a_list_by_hand() -> None:
+    z = fusion.z_scores([("a", 3.0), ("b", 1.0), ("c", 2.0)])
+    std = (2 / 3) ** 0.5  # population std of 3, 1, 2
+    assert z == {"a": pytest.approx(1 / std), "b": pytest.approx(-1 / std), "c": 0.0}
+
+
+def test_weighted_z_gives_a_missed_candidate_the_lists_lowest_z_score() -> None:
+    lists = {"vector": [("a", 0.9), ("b", 0.5)], "lexical": [("b", 12.0), ("c", 4.0)]}
+    scores = fusion.weighted_z(lists, fusion.hybrid_weights(0.5))
+    # each two-item list standardises to +1 / -1
+    assert scores == {"a": pytest.approx(0.5 * 1 + 0.5 * -1), "b": pytest.approx(0.0),
+                      "c": pytest.approx(0.5 * -1 + 0.5 * -1)}  # fmt: skip
+    assert [item for item, _ in fusion.ranked(scores)] == ["a", "b", "c"]
+
+
+def test_z_scores_of_equal_or_no_scores_are_zero_or_empty() -> None:
+    assert fusion.z_scores([("a", 2.0), ("b", 2.0)]) == {"a": 0.0, "b": 0.0}
+    assert fusion.z_scores([]) == {}
+    assert fusion.weighted_z({}, {"vector": 1.0}) == {}

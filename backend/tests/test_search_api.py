@@ -187,7 +187,7 @@ def test_deleted_documents_never_appear_in_any_mode(
     [
         {"query": ""},
         {"query": "   "},
-        {"query": "x" * 4001},
+        {"query": "x" * 20_001},  # over SEARCH_MAX_QUERY_CHARS (default 20,000)
         {"query": "x", "k": 0},
         {"query": "x", "k": 101},
         {"query": "x", "offset": -1},

@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -97,6 +97,19 @@ class Settings(BaseSettings):
     search_default_k: int = Field(default=10, ge=1)
     search_max_k: int = Field(default=100, ge=1, le=1000)
     hnsw_ef_search: int = 200
+    # Longest accepted search query, in characters (422 above it; the JSON body cap,
+    # MAX_JSON_BODY_BYTES, must hold it: checked at startup).
+    search_max_query_chars: int = Field(default=20_000, ge=1, le=200_000)
+    # Long queries, dense side (providers/embeddings/windows.py): a query longer than the
+    # model's window is embedded as windows overlapping by this many tokens, at most
+    # QUERY_MAX_WINDOWS of them (spread evenly over the query beyond that), averaged.
+    query_window_overlap_tokens: int = Field(default=32, ge=0)
+    query_max_windows: int = Field(default=4, ge=1, le=64)
+    # Long queries, lexical side (search/lexical.py): BM25 stays exact over the terms kept;
+    # terms with idf below QUERY_MIN_IDF are dropped (unless none would be left), then at
+    # most QUERY_MAX_TERMS distinct terms are kept, highest idf first.
+    query_max_terms: int = Field(default=64, ge=1, le=10_000)
+    query_min_idf: float = Field(default=0.05, ge=0)
     # Below this many candidate chunks, dense search scans exactly (perfect recall, no HNSW
     # post-filter truncation); above it, the HNSW index is used.
     exact_search_max_chunks: int = 20_000
@@ -106,7 +119,9 @@ class Settings(BaseSettings):
     # Measured on SciFact (a 2,131-document partial ingest, its 108 fully covered queries):
     # min-max weighted fusion at 0.5 beat RRF (k=60) by 2-4 nDCG@10 points at every
     # candidate depth tried (50/100/200); the literature on convex fusion agrees.
-    fusion_method: Literal["rrf", "weighted"] = "weighted"
+    # "zscore": the same weights over z-scores (search/fusion.py); `cairn eval --sweep`
+    # compares them on a golden set.
+    fusion_method: Literal["rrf", "weighted", "zscore"] = "weighted"
     rrf_k: int = 60
     hybrid_vector_weight: float = Field(default=0.5, ge=0, le=1)
     hybrid_candidates: int = 100
@@ -236,6 +251,18 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     cors_origins: list[str] = ["http://localhost:5173", "http://127.0.0.1:5173"]
+
+    @model_validator(mode="after")
+    def _json_cap_holds_a_query(self) -> Settings:
+        # A character may take 6 bytes in JSON (\uXXXX); 16 KiB leaves room for the rest.
+        needed = self.search_max_query_chars * 6 + 16 * 1024
+        if self.max_json_body_bytes < needed:
+            raise ValueError(
+                f"MAX_JSON_BODY_BYTES ({self.max_json_body_bytes}) cannot hold a query of "
+                f"SEARCH_MAX_QUERY_CHARS ({self.search_max_query_chars}) characters: set it "
+                f"to at least {needed}"
+            )
+        return self
 
     @property
     def objects_root(self) -> Path:

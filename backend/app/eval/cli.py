@@ -46,7 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--api-url a throwaway Cairn (Postgres, Redis, API, worker) is started and removed.",
     )
     parser.add_argument(
-        "dataset", type=Path, help="folder with corpus.jsonl[.gz], queries.jsonl, qrels"
+        "dataset", type=Path, nargs="?",
+        help="folder with corpus.jsonl[.gz], queries.jsonl, qrels (not with --eval-set)",
     )
     parser.add_argument("--api-url", help="a running Cairn (default: start one for this run)")
     parser.add_argument(
@@ -62,6 +63,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     parser.add_argument("--k", type=_positive, default=100, help="results per query (max 100)")
     parser.add_argument("--collection", help="collection name (default: eval-<dataset>-<time>)")
+    parser.add_argument(
+        "--eval-set",
+        help="run this golden set stored on the server for --collection (needs --api-url); "
+        "no dataset is uploaded",
+    )
     parser.add_argument(
         "--ignore-identical-ids",
         action="store_true",
@@ -81,7 +87,39 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="keep the ingested collection (and a started platform's data dir)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument(
+        "--sweep",
+        action="store_true",
+        help="also score a small grid of fusion settings (weighted min-max, z-score, RRF) "
+        "from each query's vector and lexical lists",
+    )
     parser.set_defaults(func=cmd_eval)
+
+
+def _stored(args: argparse.Namespace) -> int:
+    import json
+
+    from app.eval.client import ApiError
+    from app.eval.stored import StoredSetError, render_stored, run_stored
+
+    if args.dataset is not None or not args.api_url or not args.collection:
+        print("error: --eval-set takes --api-url and --collection, and no dataset",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
+    try:
+        report = run_stored(args.api_url, args.api_key, args.collection, args.eval_set,
+                            args.modes)  # fmt: skip
+    except StoredSetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ApiError as exc:
+        print(f"error: Cairn API: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(render_stored(report))
+    if args.output:
+        args.output.write_text(json.dumps(report, indent=2) + "\n")
+        print(f"report: {args.output}")
+    return EXIT_OK
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -90,6 +128,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from app.eval.report import render, write_json
     from app.eval.runner import EvalOptions, UsageError, run_eval
 
+    if args.eval_set is not None:
+        return _stored(args)
+    if args.dataset is None:
+        print("error: give a dataset folder, or --eval-set with --collection", file=sys.stderr)
+        return EXIT_USAGE
     if args.k > 100:
         print("error: --k is at most 100 (the search API's limit)", file=sys.stderr)
         return EXIT_USAGE
@@ -107,6 +150,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         output=args.output,
         keep=args.keep,
         progress=not args.no_progress,
+        sweep=args.sweep,
     )
     started = time.perf_counter()
     signal.signal(signal.SIGTERM, _interrupt)  # so a started platform is torn down
@@ -131,5 +175,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     output = args.output or Path.cwd() / f"eval-report-{report['dataset']['name']}.json"
     write_json(report, output)
     render(report)
+    if "sweep" in report:
+        from app.eval.sweep import render_sweep
+
+        print(render_sweep(report["sweep"], report["modes"].get("hybrid")))
     print(f"report: {output}  (wall time {time.perf_counter() - started:.1f}s)")
     return EXIT_OK

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -62,30 +62,36 @@ def _open_text(path: Path) -> IO[str]:
 def _jsonl(path: Path) -> Iterator[tuple[int, dict[str, object]]]:
     try:
         with _open_text(path) as handle:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise DatasetError(
-                        f"{path.name} line {number}: not valid JSON ({exc.msg})"
-                    ) from exc
-                if not isinstance(row, dict):
-                    raise DatasetError(f"{path.name} line {number}: expected a JSON object")
-                yield number, row
+            yield from jsonl_rows(handle, path.name)
     except (OSError, EOFError, UnicodeDecodeError) as exc:
         raise DatasetError(f"cannot read {path}: {exc}") from exc
 
 
-def _field(row: dict[str, object], key: str, path: Path, number: int, *, required: bool) -> str:
+def jsonl_rows(lines: Iterable[str], source: str) -> Iterator[tuple[int, dict[str, object]]]:
+    """(line number, JSON object) of each non-blank line; errors name `source` and the line."""
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DatasetError(f"{source} line {number}: not valid JSON ({exc.msg})") from exc
+        if not isinstance(row, dict):
+            raise DatasetError(f"{source} line {number}: expected a JSON object")
+        yield number, row
+
+
+def _field(
+    row: dict[str, object], key: str, path: Path | str, number: int, *, required: bool
+) -> str:
     value = row.get(key)
     if value is None and not required:
         return ""
     if key == "_id" and isinstance(value, int):
         return str(value)
     if not isinstance(value, str):
-        raise DatasetError(f'{path.name} line {number}: "{key}" must be a string')
+        name = path.name if isinstance(path, Path) else path
+        raise DatasetError(f'{name} line {number}: "{key}" must be a string')
     return value
 
 
@@ -119,19 +125,29 @@ def load_corpus(path: Path) -> list[CorpusDoc]:
 
 
 def load_queries(path: Path) -> dict[str, str]:
+    return queries_from_rows(_jsonl(path), path.name)
+
+
+def queries_from_rows(rows: Iterable[tuple[int, dict[str, object]]], source: str) -> dict[str, str]:
     queries: dict[str, str] = {}
-    for number, row in _jsonl(path):
-        qid = _field(row, "_id", path, number, required=True).strip()
-        queries[qid] = _field(row, "text", path, number, required=True)
+    for number, row in rows:
+        qid = _field(row, "_id", source, number, required=True).strip()
+        queries[qid] = _field(row, "text", source, number, required=True)
     return queries
 
 
 def load_qrels(path: Path) -> dict[str, dict[str, int]]:
-    qrels: dict[str, dict[str, int]] = {}
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise DatasetError(f"cannot read {path}: {exc}") from exc
+    return parse_qrels(lines, path.name)
+
+
+def parse_qrels(lines: list[str], source: str) -> dict[str, dict[str, int]]:
+    """TSV judgements: query-id, corpus-id, score (or TREC's four columns); a header row is
+    skipped. Errors name `source` and the line."""
+    qrels: dict[str, dict[str, int]] = {}
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -141,15 +157,17 @@ def load_qrels(path: Path) -> dict[str, dict[str, int]]:
         if len(parts) == 4:  # TREC layout: qid, iteration, docid, grade
             parts = [parts[0], parts[2], parts[3]]
         if len(parts) != 3:
-            raise DatasetError(f"{path.name} line {number}: expected query-id, corpus-id, score")
+            raise DatasetError(f"{source} line {number}: expected query-id, corpus-id, score")
         qid, doc_id, raw = (p.strip() for p in parts)
         try:
             grade = int(float(raw))
-        except ValueError as exc:
-            raise DatasetError(f"{path.name} line {number}: score {raw!r} is not a number") from exc
+        except (ValueError, OverflowError) as exc:
+            raise DatasetError(f"{source} line {number}: score {raw!r} is not a number") from exc
+        if not qid or not doc_id:
+            raise DatasetError(f"{source} line {number}: empty query-id or corpus-id")
         qrels.setdefault(qid, {})[doc_id] = grade
     if not qrels:
-        raise DatasetError(f"{path.name} has no judgements")
+        raise DatasetError(f"{source} has no judgements")
     return qrels
 
 

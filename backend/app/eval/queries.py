@@ -45,7 +45,7 @@ class HitMapper:
 def build_body(
     query: str, mode: str, collection: str, k: int, caps: SearchCapabilities
 ) -> dict[str, Any]:
-    body: dict[str, Any] = {"query": query[:4000], "k": k, "collection": collection}
+    body: dict[str, Any] = {"query": query, "k": k, "collection": collection}
     if caps.mode:
         body["mode"] = mode
     elif mode != "vector":

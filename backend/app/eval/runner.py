@@ -49,6 +49,7 @@ class EvalOptions:
     api_key: str | None = None
     progress: bool = True
     poll_s: float = 1.0
+    sweep: bool = False
 
 
 def log(message: str) -> None:
@@ -179,6 +180,14 @@ def run_eval(options: EvalOptions) -> dict[str, Any]:
                     f"every {mode} query failed, e.g.: {next(iter(run.errors.values()))}"
                 )
             modes[mode] = score_mode(dataset, run)
+        sweep: list[dict[str, Any]] | None = None
+        if options.sweep:
+            from app.eval.sweep import fetch_lists, run_sweep
+
+            lists = fetch_lists(client, dataset.queries, collection=collection, mapper=mapper,
+                                concurrency=options.concurrency, progress=progress)  # fmt: skip
+            sweep = run_sweep(dataset.qrels, lists,
+                              exclude_identical=options.ignore_identical_ids)  # fmt: skip
         config = retrieval_config(client, ingest)
         deleted = 0
         if options.api_url is not None and not options.keep:
@@ -224,6 +233,7 @@ def run_eval(options: EvalOptions) -> dict[str, Any]:
             "docs_per_s": round(corpus_n / ingest.wall_s, 2) if ingest.wall_s else None,
         },
         "modes": modes,
+        **({"sweep": sweep} if sweep is not None else {}),
         "timings": {**platform_timings, "total_s": round(time.perf_counter() - started, 3)},
     }
 

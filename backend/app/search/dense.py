@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 from app.core.config import get_settings
 from app.search.filters import SearchScope
 
+_BOUND = "SELECT COALESCE(sum(chunk_count), 0) FROM collections WHERE id = ANY(:ids)"
+
 
 def dense_search(
     session: Session, query_vector: list[float], scope: SearchScope, limit: int
@@ -25,6 +27,11 @@ def dense_search(
     settings = get_settings()
     where, params = scope.sql()
     params = {**params, "qv": _vec(query_vector), "limit": limit}
+    # The searched collections' chunk counts (kept by the lexical index) bound the candidates
+    # from above: when even that bound is small, scan exactly without counting first.
+    bound: int = session.execute(text(_BOUND), {"ids": list(scope.collection_ids)}).scalar_one()
+    if bound <= settings.exact_search_max_chunks:
+        return _exact(session, where, params)
     count = f"SELECT count(*) FROM chunks c JOIN documents d ON d.id = c.document_id WHERE {where}"
     candidates: int = session.execute(text(count), params).scalar_one()
     if candidates == 0:

@@ -4,6 +4,10 @@ Highlights come from Postgres `ts_headline` with the chunk's collection configur
 they mark exactly the words the lexical retriever matched (stemmed). The chunk text is
 HTML-escaped *before* ts_headline adds <mark>…</mark>: the snippets are safe to insert as
 HTML and the document's own markup can never produce or close a <mark>.
+
+When the search already knows the query's lexemes (the terms lexical retrieval kept, see
+search/lexical.py), the highlight query is those lexemes OR-ed together: the words marked
+are the words scored, and a 10,000-character query costs no more than its kept terms.
 """
 
 from __future__ import annotations
@@ -25,19 +29,20 @@ _ESCAPED = (
     "replace(replace(replace(replace(replace(replace(c.text, :delim, ''),"
     " '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '\"', '&quot;'), '''', '&#39;')"
 )
-_HYDRATE = f"""
+_FROM_QUERY = """CAST(replace(CAST(plainto_tsquery(col.text_search_config::regconfig,
+                                                  CAST(:query AS text)) AS text),
+                             ' & ', ' | ') AS tsquery)"""
+_FROM_LEXEMES = "CAST(:lexemes AS tsquery)"
+_HYDRATE = """
 SELECT c.id, c.document_id, d.filename, col.name, c.page, c.ordinal, c.char_start,
        c.char_end, c.text, d.metadata,
-       ts_headline(col.text_search_config::regconfig, {_ESCAPED},
-                   CAST(replace(CAST(plainto_tsquery(col.text_search_config::regconfig,
-                                                     CAST(:query AS text)) AS text),
-                                ' & ', ' | ') AS tsquery),
-                   :options) AS headline
+       {headline} AS headline
 FROM chunks c
 JOIN documents d ON d.id = c.document_id
 JOIN collections col ON col.id = c.collection_id
 WHERE c.id = ANY(:ids) AND d.status = 'ready'
 """
+_HEADLINE = f"ts_headline(col.text_search_config::regconfig, {_ESCAPED}, {{tsquery}}, :options)"
 
 
 @dataclass
@@ -55,16 +60,29 @@ class ChunkSource:
     highlights: list[str]
 
 
-def load_sources(session: Session, chunk_ids: list[int], query: str) -> dict[int, ChunkSource]:
-    """Sources of the given chunks (missing ones were deleted meanwhile and are left out)."""
+def tsquery_of(lexemes: list[str]) -> str:
+    """The lexemes as one OR tsquery literal, each quoted (no parsing or stemming again)."""
+    quoted = ("'" + lx.replace("\\", "\\\\").replace("'", "''") + "'" for lx in lexemes)
+    return " | ".join(quoted)
+
+
+def load_sources(
+    session: Session, chunk_ids: list[int], query: str, lexemes: list[str] | None = None
+) -> dict[int, ChunkSource]:
+    """Sources of the given chunks (missing ones were deleted meanwhile and are left out).
+    Highlights mark `lexemes` when given (none: no highlights), else the query's words."""
     if not chunk_ids:
         return {}
-    rows: list[Any] = list(
-        session.execute(
-            text(_HYDRATE),
-            {"ids": chunk_ids, "query": query, "options": _OPTIONS, "delim": _DELIM},
-        )
-    )
+    params: dict[str, Any] = {"ids": chunk_ids, "options": _OPTIONS, "delim": _DELIM}
+    if lexemes is None:
+        headline = _HEADLINE.format(tsquery=_FROM_QUERY)
+        params["query"] = query
+    elif lexemes:
+        headline = _HEADLINE.format(tsquery=_FROM_LEXEMES)
+        params["lexemes"] = tsquery_of(lexemes)
+    else:
+        headline = "NULL"
+    rows: list[Any] = list(session.execute(text(_HYDRATE.format(headline=headline)), params))
     return {
         int(r[0]): ChunkSource(
             chunk_id=int(r[0]),

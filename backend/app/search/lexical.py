@@ -1,4 +1,4 @@
-"""Lexical retrieval: BM25 over the write-time index (search/lexical_index.py), in one query.
+"""Lexical retrieval: BM25 over the write-time index (search/lexical_index.py).
 
 Scoring is Lucene's BM25 (8.0 and later):
 
@@ -11,10 +11,21 @@ with different configurations each get their own lexemes. N, avgdl and df are su
 the searched collections. The scope condition (collections, documents, filters, `ready`)
 sits inside the query, so filters never truncate the result. A query whose words are all
 stopwords has no lexemes and returns no hits.
+
+Long queries (the cost of BM25 grows with the postings of every query term) are bounded by
+`select_terms`, in this order:
+1. terms no searched chunk contains are dropped (they cannot score);
+2. terms with idf below QUERY_MIN_IDF (in nearly every chunk) are dropped, unless that
+   would drop every term, in which case the single highest-idf term stays;
+3. at most QUERY_MAX_TERMS distinct terms are kept, highest idf first (ties by term).
+BM25 is then exact over the kept terms. A query with few distinct terms (any ordinary
+query) loses only step 2's near-universal terms, which add almost nothing to any score.
 """
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import text
@@ -23,10 +34,10 @@ from sqlalchemy.orm import Session
 from app.core.config import get_settings
 from app.search.filters import SearchScope
 
-_BM25 = """
+_TERMS = """
 WITH cols AS (
     SELECT id, text_search_config, chunk_count, total_terms FROM collections
-    WHERE {collections}
+    WHERE id = ANY(:scope_collections)
 ),
 stats AS (
     SELECT sum(chunk_count)::float8 AS n,
@@ -43,24 +54,71 @@ df AS (
     FROM collection_terms ct JOIN cols ON cols.id = ct.collection_id
     WHERE ct.term IN (SELECT term FROM q)
     GROUP BY ct.term
-),
-w AS (
-    SELECT q.collection_id, q.term,
-           ln(1.0 + (stats.n - df.df + 0.5) / (df.df + 0.5)) AS idf
-    FROM q JOIN df ON df.term = q.term CROSS JOIN stats
+)
+SELECT q.collection_id, q.term, ln(1.0 + (stats.n - df.df + 0.5) / (df.df + 0.5)) AS idf,
+       stats.avgdl
+FROM q JOIN df ON df.term = q.term CROSS JOIN stats
+"""
+
+_BM25 = """
+WITH w AS (
+    SELECT * FROM unnest(CAST(:w_collections AS uuid[]), CAST(:w_terms AS text[]),
+                         CAST(:w_idfs AS float8[])) AS w(collection_id, term, idf)
 )
 SELECT c.id,
-       sum(w.idf * p.tf / (p.tf + :k1 * (1.0 - :b + :b * c.lex_length / stats.avgdl))) AS score
+       sum(w.idf * p.tf / (p.tf + :k1 * (1.0 - :b + :b * c.lex_length / :avgdl))) AS score
 FROM w
 JOIN chunk_terms p ON p.collection_id = w.collection_id AND p.term = w.term
 JOIN chunks c ON c.id = p.chunk_id
 JOIN documents d ON d.id = c.document_id
-CROSS JOIN stats
 WHERE {scope}
 GROUP BY c.id
 ORDER BY score DESC, c.id
 LIMIT :limit
 """
+
+
+@dataclass(frozen=True)
+class QueryTerm:
+    collection_id: uuid.UUID
+    term: str  # a lexeme of that collection's text search configuration
+    idf: float
+
+
+@dataclass
+class QueryTerms:
+    terms: list[QueryTerm]  # the kept terms (every searched collection's lexemes)
+    avgdl: float
+    dropped: int = 0  # distinct lexemes left out by select_terms
+
+    def lexemes(self) -> list[str]:
+        return list(dict.fromkeys(t.term for t in self.terms))
+
+
+def select_terms(terms: list[QueryTerm], max_terms: int, min_idf: float) -> list[QueryTerm]:
+    """The rule in the module docstring (steps 2 and 3); pure, so it is unit-tested."""
+    idf: dict[str, float] = {}
+    for t in terms:
+        idf[t.term] = max(idf.get(t.term, t.idf), t.idf)
+    ranked = sorted(idf, key=lambda term: (-idf[term], term))
+    kept = [term for term in ranked if idf[term] >= min_idf] or ranked[:1]
+    keep = set(kept[: max(1, max_terms)])
+    return [t for t in terms if t.term in keep]
+
+
+def query_terms(session: Session, query: str, scope: SearchScope) -> QueryTerms:
+    """The query's lexemes with their idf over the searched collections, capped."""
+    settings = get_settings()
+    rows: list[Any] = list(
+        session.execute(
+            text(_TERMS), {"scope_collections": list(scope.collection_ids), "query": query}
+        )
+    )
+    found = [QueryTerm(r[0], str(r[1]), float(r[2])) for r in rows]
+    kept = select_terms(found, settings.query_max_terms, settings.query_min_idf)
+    avgdl = float(rows[0][3]) if rows else 1.0
+    dropped = len({t.term for t in found}) - len({t.term for t in kept})
+    return QueryTerms(kept, avgdl, dropped)
 
 
 def lexical_search(
@@ -71,17 +129,24 @@ def lexical_search(
     *,
     k1: float | None = None,
     b: float | None = None,
+    terms: QueryTerms | None = None,
 ) -> list[tuple[int, float]]:
     """(chunk_id, BM25 score) best first, at most `limit`."""
     settings = get_settings()
+    if terms is None:
+        terms = query_terms(session, query, scope)
+    if not terms.terms:
+        return []
     where, params = scope.sql()
-    sql = _BM25.format(collections="id = ANY(:scope_collections)", scope=where)
     params = {
         **params,
-        "query": query,
+        "w_collections": [t.collection_id for t in terms.terms],
+        "w_terms": [t.term for t in terms.terms],
+        "w_idfs": [t.idf for t in terms.terms],
+        "avgdl": terms.avgdl,
         "limit": limit,
         "k1": float(settings.bm25_k1 if k1 is None else k1),
         "b": float(settings.bm25_b if b is None else b),
     }
-    rows: list[Any] = list(session.execute(text(sql), params))
+    rows: list[Any] = list(session.execute(text(_BM25.format(scope=where)), params))
     return [(int(r[0]), float(r[1])) for r in rows]

@@ -43,7 +43,9 @@ class SearchFilters(BaseModel):
 class SearchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    query: str = Field(min_length=1, max_length=4000)
+    # At most SEARCH_MAX_QUERY_CHARS characters (checked below; the JSON body cap,
+    # MAX_JSON_BODY_BYTES, answers 413 to anything absurdly larger before it is parsed).
+    query: str = Field(min_length=1)
     # SEARCH_DEFAULT_K and SEARCH_MAX_K, read when the API starts.
     k: int = Field(default_factory=lambda: get_settings().search_default_k, ge=1)
     offset: int = Field(default=0, ge=0, le=1000)
@@ -62,6 +64,12 @@ class SearchRequest(BaseModel):
             raise ValueError("give either 'collection' or 'collections', not both")
         if not self.query.strip():
             raise ValueError("query must contain a non-blank character")
+        limit = get_settings().search_max_query_chars
+        if len(self.query) > limit:
+            raise ValueError(
+                f"query is {len(self.query)} characters; at most {limit} are accepted "
+                "(SEARCH_MAX_QUERY_CHARS)"
+            )
         if self.k > get_settings().search_max_k:
             raise ValueError(f"k is at most {get_settings().search_max_k} (SEARCH_MAX_K)")
         return self

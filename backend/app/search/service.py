@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
@@ -25,11 +26,12 @@ from app.search import fusion, repository
 from app.search.dense import dense_search
 from app.search.filters import SearchScope
 from app.search.hydrate import load_sources
-from app.search.lexical import lexical_search
+from app.search.lexical import QueryTerms, lexical_search, query_terms
 from app.search.schemas import RetrieverScore, SearchHit, SearchRequest, SearchResponse
 
 # The deepest candidate list grouping may ask each retriever for.
 MAX_GROUP_DEPTH = 2000
+_EMBED_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="query-embed")
 
 
 @dataclass
@@ -65,9 +67,12 @@ def build_scope(session: Session, request: SearchRequest, principal: Principal) 
 
 def search(session: Session, request: SearchRequest, principal: Principal) -> SearchResponse:
     start = time.perf_counter()
-    candidates = retrieve(session, request, principal)
+    scope = build_scope(session, request, principal)  # first: an unknown name costs no model
+    vector = embed_async(request)  # the model works while Postgres answers the lexical side
+    terms = query_terms(session, request.query, scope)
+    candidates = retrieve(session, request, principal, scope=scope, terms=terms, vector=vector)
     page = candidates[request.offset : request.offset + request.k]
-    sources = load_sources(session, [c.chunk_id for c in page], request.query)
+    sources = load_sources(session, [c.chunk_id for c in page], request.query, terms.lexemes())
     hits = []
     for cand in page:
         src = sources.get(cand.chunk_id)
@@ -100,7 +105,15 @@ def search(session: Session, request: SearchRequest, principal: Principal) -> Se
     )
 
 
-def retrieve(session: Session, request: SearchRequest, principal: Principal) -> list[Candidate]:
+def retrieve(
+    session: Session,
+    request: SearchRequest,
+    principal: Principal,
+    *,
+    scope: SearchScope | None = None,
+    terms: QueryTerms | None = None,
+    vector: Future[list[float]] | None = None,
+) -> list[Candidate]:
     """Every candidate in final order (before offset/k), chunks or documents' best chunks.
 
     Grouping folds several chunks into one document, so when it leaves the page short while
@@ -108,18 +121,22 @@ def retrieve(session: Session, request: SearchRequest, principal: Principal) -> 
     """
     settings = get_settings()
     use_rerank = _wants_rerank(request)
-    scope = build_scope(session, request, principal)
+    if scope is None:
+        scope = build_scope(session, request, principal)
     wanted = request.offset + request.k
     depth = max(settings.hybrid_candidates, wanted)
-    vector = (
-        get_embedder().embed_query(request.query) if request.mode in ("hybrid", "vector") else None
-    )
+    if vector is None:
+        vector = embed_async(request)
     while True:
+        lexical = (
+            lexical_search(session, request.query, scope, depth, terms=terms)
+            if request.mode in ("hybrid", "lexical") else None
+        )  # fmt: skip
         lists: dict[str, list[tuple[int, float]]] = {}
         if vector is not None:
-            lists["vector"] = dense_search(session, vector, scope, depth)
-        if request.mode in ("hybrid", "lexical"):
-            lists["lexical"] = lexical_search(session, request.query, scope, depth)
+            lists["vector"] = dense_search(session, vector.result(), scope, depth)
+        if lexical is not None:
+            lists["lexical"] = lexical
         ranked = fuse(lists)
         details = retriever_details(lists)
         if use_rerank:
@@ -134,6 +151,14 @@ def retrieve(session: Session, request: SearchRequest, principal: Principal) -> 
         depth = min(depth * 4, MAX_GROUP_DEPTH)
 
 
+def embed_async(request: SearchRequest) -> Future[list[float]] | None:
+    """The query vector, computed in a worker thread (ONNX runs without the GIL), so a
+    hybrid search's lexical SQL runs meanwhile; None when the mode needs no vector."""
+    if request.mode not in ("hybrid", "vector"):
+        return None
+    return _EMBED_POOL.submit(get_embedder().embed_query, request.query)
+
+
 def fuse(lists: dict[str, list[tuple[int, float]]]) -> list[tuple[int, float]]:
     """One retriever: its own order and scores. Two: the configured fusion."""
     if len(lists) == 1:
@@ -141,6 +166,8 @@ def fuse(lists: dict[str, list[tuple[int, float]]]) -> list[tuple[int, float]]:
     settings = get_settings()
     if settings.fusion_method == "weighted":
         scores = fusion.weighted(lists, fusion.hybrid_weights(settings.hybrid_vector_weight))
+    elif settings.fusion_method == "zscore":
+        scores = fusion.weighted_z(lists, fusion.hybrid_weights(settings.hybrid_vector_weight))
     else:
         scores = fusion.rrf({n: [cid for cid, _ in items] for n, items in lists.items()},
                             settings.rrf_k)

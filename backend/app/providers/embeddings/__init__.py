@@ -34,7 +34,14 @@ def embedding_dim(settings: Settings) -> int:
 
 @lru_cache
 def get_embedder() -> Embedder:
-    s = get_settings()
+    embedder = _build(get_settings())
+    settings = get_settings()
+    embedder.query_window_overlap_tokens = settings.query_window_overlap_tokens
+    embedder.query_max_windows = settings.query_max_windows
+    return embedder
+
+
+def _build(s: Settings) -> Embedder:
     if s.embedding_provider == "openai":
         from app.providers.embeddings.openai_compat import OpenAICompatibleEmbedder
 

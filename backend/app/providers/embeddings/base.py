@@ -5,6 +5,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
+from app.providers.embeddings.windows import char_windows, mean_normalised
+
 
 class EmbeddingError(Exception):
     """The embedder failed. `transient` tells the worker whether a retry may help."""
@@ -22,8 +24,27 @@ class Embedder(ABC):
     @abstractmethod
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]: ...
 
-    @abstractmethod
-    def embed_query(self, text: str) -> list[float]: ...
+    #: tokens of text one window holds (the model's limit minus its special tokens); None:
+    #: the provider cannot tell, and a query is sent whole (the provider truncates it)
+    window_tokens: int | None = None
+    #: long queries (windows.py): overlap between windows and the most windows embedded
+    query_window_overlap_tokens: int = 32
+    query_max_windows: int = 4
+
+    def token_offsets(self, text: str) -> list[tuple[int, int]] | None:
+        """(start, end) character offsets of the text's tokens, or None when unknown."""
+        return None
+
+    def embed_query(self, text: str) -> list[float]:
+        """One vector for the query; a query longer than the model's window is embedded as
+        overlapping windows whose vectors are averaged (the rule is in windows.py)."""
+        if self.window_tokens is not None:
+            offsets = self.token_offsets(text)
+            if offsets is not None and len(offsets) > self.window_tokens:
+                spans = char_windows(offsets, self.window_tokens,
+                                     self.query_window_overlap_tokens, self.query_max_windows)
+                return mean_normalised(self.embed_documents([text[a:b] for a, b in spans]))
+        return self.embed_documents([text])[0]
 
     def count_tokens(self, text: str) -> int:
         """Tokens as the model sees them (used by the chunker); a word estimate by default."""

@@ -20,9 +20,14 @@ class SentenceTransformerEmbedder(Embedder):
         self.batch_size = batch_size
         self.st: Any = SentenceTransformer(str(package_model_dir(model)), device="cpu")
         self.st.max_seq_length = max_tokens
+        self.window_tokens = max(1, max_tokens - 2)  # [CLS] and [SEP]
 
     def count_tokens(self, text: str) -> int:
         return len(self.st.tokenizer.encode(text, add_special_tokens=False))
+
+    def token_offsets(self, text: str) -> list[tuple[int, int]] | None:
+        enc = self.st.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+        return [(int(a), int(b)) for a, b in enc["offset_mapping"]]
 
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
         if not texts:
@@ -34,6 +39,3 @@ class SentenceTransformerEmbedder(Embedder):
         except Exception as exc:
             raise EmbeddingError(f"local embedding failed: {exc}") from exc
         return [v.tolist() for v in vecs]
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.embed_documents([text])[0]

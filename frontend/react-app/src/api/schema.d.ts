@@ -715,6 +715,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/collections/{collection_id}/eval-sets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Eval Sets */
+        get: operations["list_eval_sets_api_v1_collections__collection_id__eval_sets_get"];
+        put?: never;
+        /**
+         * Create Eval Set
+         * @description Upload a golden set (write access to the collection). Strictly checked: every judged
+         *     query is in the queries file and every judged document is in the collection.
+         */
+        post: operations["create_eval_set_api_v1_collections__collection_id__eval_sets_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/collections/{collection_id}/eval-sets/{set_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete Eval Set */
+        delete: operations["delete_eval_set_api_v1_collections__collection_id__eval_sets__set_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/collections/{collection_id}/eval-sets/{set_id}/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run Eval Set
+         * @description nDCG@10, Recall@100 and MRR@10 of each search mode on this golden set, now (read
+         *     access). Runs every judged query in every mode, so it takes a while on a large set.
+         */
+        post: operations["run_eval_set_api_v1_collections__collection_id__eval_sets__set_id__run_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/models": {
         parameters: {
             query?: never;
@@ -816,6 +876,27 @@ export interface components {
             last_used_at: string | null;
             /** Revoked */
             revoked: boolean;
+        };
+        /** Body_create_eval_set_api_v1_collections__collection_id__eval_sets_post */
+        Body_create_eval_set_api_v1_collections__collection_id__eval_sets_post: {
+            /** Name */
+            name: string;
+            /**
+             * Queries
+             * @description queries.jsonl ({_id, text}) or TSV
+             */
+            queries: string;
+            /**
+             * Qrels
+             * @description TSV: query-id, corpus-id, score
+             */
+            qrels: string;
+            /**
+             * Match By
+             * @description 'filename' or 'metadata:<key>': what corpus-id names
+             * @default filename
+             */
+            match_by: string;
         };
         /** Body_upload_documents_api_v1_documents_post */
         Body_upload_documents_api_v1_documents_post: {
@@ -1132,6 +1213,32 @@ export interface components {
          * @enum {string}
          */
         DocumentStatus: "queued" | "processing" | "ready" | "failed";
+        /** EvalSetOut */
+        EvalSetOut: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Collection Id
+             * Format: uuid
+             */
+            collection_id: string;
+            /** Name */
+            name: string;
+            /** Match By */
+            match_by: string;
+            /** Queries */
+            queries: number;
+            /** Judgements */
+            judgements: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
@@ -1332,6 +1439,15 @@ export interface components {
             /** Finished At */
             finished_at: string | null;
         };
+        /** LatencyOut */
+        LatencyOut: {
+            /** P50 Ms */
+            p50_ms: number | null;
+            /** P95 Ms */
+            p95_ms: number | null;
+            /** Mean Ms */
+            mean_ms: number | null;
+        };
         /** LoginIn */
         LoginIn: {
             /** Email */
@@ -1368,6 +1484,20 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+        };
+        /** ModeResult */
+        ModeResult: {
+            /** Ndcg@10 */
+            "ndcg@10": number;
+            /** Recall@100 */
+            "recall@100": number;
+            /** Mrr@10 */
+            "mrr@10": number;
+            /** Queries */
+            queries: number;
+            /** Errors */
+            errors: number;
+            latency: components["schemas"]["LatencyOut"];
         };
         /** NearDuplicateOut */
         NearDuplicateOut: {
@@ -1511,6 +1641,39 @@ export interface components {
             items: components["schemas"]["ReviewItem"][];
             /** Total */
             total: number;
+        };
+        /** RunIn */
+        RunIn: {
+            /**
+             * Modes
+             * @default [
+             *       "vector",
+             *       "lexical",
+             *       "hybrid"
+             *     ]
+             */
+            modes: ("vector" | "lexical" | "hybrid")[];
+        };
+        /** RunOut */
+        RunOut: {
+            /**
+             * Eval Set Id
+             * Format: uuid
+             */
+            eval_set_id: string;
+            /** Name */
+            name: string;
+            /**
+             * Collection Id
+             * Format: uuid
+             */
+            collection_id: string;
+            /** K */
+            k: number;
+            /** Modes */
+            modes: {
+                [key: string]: components["schemas"]["ModeResult"];
+            };
         };
         /** SearchFilters */
         SearchFilters: {
@@ -3341,6 +3504,138 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RelabelOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_eval_sets_api_v1_collections__collection_id__eval_sets_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                collection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvalSetOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_eval_set_api_v1_collections__collection_id__eval_sets_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                collection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_create_eval_set_api_v1_collections__collection_id__eval_sets_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvalSetOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_eval_set_api_v1_collections__collection_id__eval_sets__set_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                collection_id: string;
+                set_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    run_eval_set_api_v1_collections__collection_id__eval_sets__set_id__run_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                collection_id: string;
+                set_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RunIn"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunOut"];
                 };
             };
             /** @description Validation Error */

@@ -1,0 +1,1 @@
+"""Golden sets per collection: a user's own judged queries, scored in every search mode."""

@@ -1,0 +1,36 @@
+"""`cairn eval --sweep`: client-side fusion of the two retrievers' lists (pure)."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.eval.sweep import GRID, fuse, render_sweep, run_sweep
+
+LISTS = {
+    # chunk id, the retriever's score, the BEIR ids of its document
+    "vector": [(1, 0.9, ["A"]), (2, 0.8, ["B"]), (3, 0.1, ["C"])],
+    "lexical": [(3, 20.0, ["C"]), (4, 19.0, ["A"]), (2, 1.0, ["B"])],
+}
+
+
+def test_weighted_fusion_collapses_chunks_to_documents_in_fused_order() -> None:
+    # min-max: vector A 1, B .875, C 0; lexical C 1, A(4) .947, B 0
+    assert fuse(LISTS, "weighted", 1.0) == ["A", "B", "C"]  # vector only
+    assert fuse(LISTS, "weighted", 0.0) == ["C", "A", "B"]  # lexical only
+    # w=.5: A .5 (chunk 1; chunk 4 .474), C .5, B .4375: A and C tie, B last
+    ranking = fuse(LISTS, "weighted", 0.5)
+    assert set(ranking[:2]) == {"A", "C"} and ranking[2] == "B"
+
+
+def test_rrf_uses_ranks_only() -> None:
+    # rrf k=60: 1: 1/61, 2: 1/62+1/63, 3: 1/63+1/61, 4: 1/62
+    assert fuse(LISTS, "rrf", 60) == ["C", "B", "A"]
+
+
+def test_run_sweep_scores_every_grid_setting() -> None:
+    rows = run_sweep({"q": {"C": 1}}, {"q": LISTS})
+    assert [r["setting"] for r in rows] == [g[0] for g in GRID]
+    rrf = next(r for r in rows if r["method"] == "rrf")
+    assert rrf["mrr@10"] == pytest.approx(1.0)
+    assert "<- best" in render_sweep(rows, None)
+    assert run_sweep({"q": {"C": 1}}, {"q": {"vector": [], "lexical": []}})[0]["ndcg@10"] == 0
