@@ -130,7 +130,7 @@ def test_compose_publishes_ports_on_loopback_unless_bind_address_says_so(
     services = yaml.safe_load(compose_text)["services"]
     published = [p for s in services.values() for p in s.get("ports", [])
                  if "observability" not in s.get("profiles", [])]  # those: 127.0.0.1 always
-    assert len(published) == 3  # api, console, minio console
+    assert len(published) == 4  # api, web app, console, minio console
     for port in published:
         assert str(port).startswith("${BIND_ADDRESS:-127.0.0.1}:"), port
 
