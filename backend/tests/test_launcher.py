@@ -106,10 +106,21 @@ def test_api_probe_gives_up_after_its_timeout(tmp_path: Path) -> None:
 
 
 def test_worker_probe_waits_for_the_ready_line(tmp_path: Path) -> None:
-    code = "import time; time.sleep(0.5); print('celery@x ready.', flush=True); time.sleep(60)"
+    code = "import time; time.sleep(0.5); print('cairn-worker-ready', flush=True); time.sleep(60)"
     with Proc("worker", [sys.executable, "-c", code], os.environ, tmp_path) as proc:
         wait_worker_ready(proc, timeout_s=30)
         assert proc.alive()
+
+
+def test_a_real_worker_is_seen_ready_even_when_log_level_hides_info(tmp_path: Path) -> None:
+    """Celery's own "ready." line is INFO: with LOG_LEVEL=WARNING (as in the tests' env) the
+    launcher still sees the worker ready, from its cairn-worker-ready line."""
+    from app.launcher.platform import Platform
+
+    with Platform({"LOG_LEVEL": "WARNING"}, export_model=False, ready_timeout_s=90) as platform:
+        platform.start_services()
+        proc = platform.start_worker(pool="solo")
+        assert proc.alive() and "ready." not in proc.log()
 
 
 # --- a worker's children die with it (no orphan after kill -9) ---------------------------------

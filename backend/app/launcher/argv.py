@@ -55,7 +55,7 @@ def worker_argv(
 ) -> list[str]:
     """A Celery worker on `queues`. `beat_schedule` embeds beat (-B) with that schedule file;
     `quiet` turns off gossip, mingle and heartbeat (throwaway workers that need none).
-    Keep `loglevel` at INFO or lower where readiness is read from the log (" ready.")."""
+    Readiness is the worker's own "cairn-worker-ready" line (app.workers), at any log level."""
     argv = [python(), "-m", "celery", "-A", "app.workers", "worker", "-Q", ",".join(queues)]
     argv += ["--pool", pool, "-c", str(concurrency), "-n", hostname, "--loglevel", loglevel]
     if beat_schedule is not None:

@@ -19,7 +19,9 @@ from pathlib import Path
 from types import TracebackType
 
 BACKEND = Path(__file__).resolve().parents[2]
-WORKER_READY_MARKER = " ready."
+# Written by the worker when it consumes its queues (app.workers: worker_ready), whatever
+# LOG_LEVEL lets through (Celery's own "ready." line is INFO, and LOG_LEVEL=WARNING drops it).
+WORKER_READY_MARKER = "cairn-worker-ready"
 
 
 class LaunchError(RuntimeError):

@@ -14,7 +14,7 @@ import signal
 import sys
 
 from celery import Celery
-from celery.signals import beat_embedded_init, setup_logging, worker_process_init
+from celery.signals import beat_embedded_init, setup_logging, worker_process_init, worker_ready
 
 import app.models
 from app.core.config import get_settings
@@ -108,6 +108,14 @@ def _init_worker_process(**_: object) -> None:
 @beat_embedded_init.connect
 def _init_embedded_beat(**_: object) -> None:
     die_with_parent()
+
+
+@worker_ready.connect
+def _announce_ready(**_: object) -> None:
+    """One plain line for whoever started this worker (app.launcher waits for it): unlike
+    Celery's INFO "ready." line it does not depend on LOG_LEVEL."""
+    sys.stderr.write("cairn-worker-ready\n")
+    sys.stderr.flush()
 
 
 @setup_logging.connect
