@@ -17,6 +17,7 @@ from typing import Any
 
 import console_chat
 import console_handlers as h
+import console_images as images
 import console_render as render
 import console_tools
 import gradio as gr
@@ -85,9 +86,11 @@ def _on_row_select(evt: gr.SelectData) -> str:
     return str(row[-1]) if row else ""
 
 
-def _open_document(base: str, key: Auth, doc_id: str) -> tuple[Any, Any, str]:
+def _open_document(base: str, key: Auth, doc_id: str) -> tuple[Any, ...]:
     details, chunks, msg = h.document_details(base, key, doc_id)
-    return details, chunks, msg
+    if details is None:
+        return details, chunks, msg, None, [], ""
+    return (details, chunks, msg, *images.image_view(base, key, doc_id))
 
 
 def _download(base: str, key: Auth, doc_id: str) -> tuple[Any, str]:
@@ -173,6 +176,11 @@ def build_ui(base_url: str | None = None) -> gr.Blocks:
                     confirm_yes = gr.Button("Yes, delete", variant="stop")
                     confirm_no = gr.Button("Cancel")
                 doc_file = gr.File(label="Original file", interactive=False, visible=False)
+                with gr.Row():
+                    doc_thumb = gr.Image(label="Thumbnail", type="filepath", interactive=False,
+                                         height=220)
+                    image_msg = gr.Markdown()
+                label_table = _table("labels", images.LABEL_HEADERS, "Labels")
                 doc_json = gr.JSON(label="Details", open=True)
                 chunk_table = _table("chunks", render.CHUNK_HEADERS, "Chunks")
                 timer = gr.Timer(3, active=False)
@@ -236,7 +244,7 @@ def build_ui(base_url: str | None = None) -> gr.Blocks:
         doc_collection.change(h.list_documents, list_inputs, [doc_table, doc_msg])
         timer.tick(h.list_documents, list_inputs, [doc_table, doc_msg])
         doc_auto.change(lambda on: gr.Timer(active=bool(on)), doc_auto, timer)
-        open_outputs = [doc_json, chunk_table, detail_msg]
+        open_outputs = [doc_json, chunk_table, detail_msg, doc_thumb, label_table, image_msg]
         doc_table.select(_on_row_select, None, doc_id).then(
             _open_document, [base, creds, doc_id], open_outputs
         )

@@ -16,15 +16,16 @@ from typing import Any
 SNIPPET_CHARS = 240
 DOCUMENT_HEADERS = ["filename", "collection", "status", "stage", "chunks", "error", "created", "id"]
 UPLOAD_HEADERS = ["filename", "id", "status", "duplicate", "task id", "collection"]
-CHUNK_HEADERS = ["ordinal", "page", "tokens", "chars", "text"]
+CHUNK_HEADERS = ["ordinal", "page", "tokens", "chars", "text", "source"]
 SEARCH_HEADERS = ["rank", "score", "filename", "page", "snippet", "retrievers"]
 HEALTH_HEADERS = ["check", "status", "ms", "error"]
 COLUMN_WIDTHS: dict[str, list[str | int]] = {
     "documents": ["16%", "10%", "8%", "8%", "6%", "16%", "12%", "24%"],
     "upload": ["18%", "26%", "9%", "9%", "26%", "12%"],
-    "chunks": ["8%", "6%", "8%", "12%", "66%"],
+    "chunks": ["8%", "6%", "8%", "12%", "54%", "12%"],
     "search": ["6%", "8%", "16%", "6%", "50%", "14%"],
     "health": ["15%", "10%", "10%", "65%"],
+    "labels": ["14%", "40%", "14%", "16%", "16%"],
 }
 
 _RAW_TAG = re.compile(r"<(/?)(?:mark|b|em|strong)>", re.IGNORECASE)
@@ -80,6 +81,7 @@ def chunk_rows(page: dict[str, Any]) -> list[list[Any]]:
             c.get("token_count", ""),
             f"{c.get('char_start', '')}-{c.get('char_end', '')}",
             shorten(c.get("text"), 400),
+            c.get("source", "text"),
         ]
         for c in page.get("items", [])
     ]
