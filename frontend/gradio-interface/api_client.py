@@ -266,7 +266,10 @@ class ApiClient:
         collection: str | None = None,
         metadata: str | None = None,
         reingest: bool = False,
+        wait_s: float = 0,
     ) -> dict[str, Any]:
+        """Upload files; with `wait_s`, the API answers once all are ready or failed (or
+        after that many seconds, still ingesting)."""
         data: dict[str, str] = {}
         if collection:
             data["collection"] = collection
@@ -278,10 +281,11 @@ class ApiClient:
             result: dict[str, Any] = self._json(
                 "POST",
                 "/api/v1/documents",
-                params={"reingest": "true"} if reingest else None,
+                params={**({"reingest": "true"} if reingest else {}),
+                        **({"wait": wait_s} if wait_s else {})},
                 files=files,
                 data=data,
-                timeout=UPLOAD_TIMEOUT_S,
+                timeout=UPLOAD_TIMEOUT_S + wait_s,
             )
         finally:
             for h in handles:

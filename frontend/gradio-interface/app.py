@@ -140,6 +140,8 @@ def build_ui(base_url: str | None = None) -> gr.Blocks:
                 with gr.Row():
                     up_collection = gr.Textbox(label="Collection", placeholder="default")
                     up_reingest = gr.Checkbox(label="Re-ingest if already known", value=False)
+                    up_wait = gr.Number(label="Wait for the ingest (s; 0: answer at once)",
+                                        value=0, minimum=0, maximum=120)
                 up_metadata = gr.Textbox(
                     label="Metadata (optional JSON object, stored with each file)",
                     placeholder='{"source": "handbook", "year": 2024}',
@@ -234,7 +236,7 @@ def build_ui(base_url: str | None = None) -> gr.Blocks:
         # --- wiring --------------------------------------------------------------------
         up_button.click(
             h.upload_files,
-            [base, creds, up_files, up_collection, up_metadata, up_reingest],
+            [base, creds, up_files, up_collection, up_metadata, up_reingest, up_wait],
             [up_table, up_msg],
         )
 

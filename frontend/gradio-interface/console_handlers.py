@@ -101,7 +101,10 @@ def upload_files(
     collection: str | None,
     metadata: str | None,
     reingest: bool,
+    wait_s: float | None = 0,
 ) -> tuple[Rows, str]:
+    """Upload (asynchronous: the API answers at once) or, with `wait_s` seconds, synchronous:
+    the API answers when every file is ready or failed, or when the wait is over."""
     try:
         client = _client(base_url, auth)
     except ConsoleError as exc:
@@ -115,13 +118,22 @@ def upload_files(
             collection=(collection or "").strip() or None,
             metadata=metadata,
             reingest=bool(reingest),
+            wait_s=float(wait_s or 0),
         )
     except ConsoleError as exc:
         return [], error_message(exc)
     rows = render.upload_rows(body)
     dupes = sum(1 for r in rows if r[3] == "yes")
     note = f" ({dupes} already known)" if dupes else ""
-    return rows, f"Accepted {len(rows)} file(s) for ingestion{note}. Follow them in Documents."
+    statuses = [r[2] for r in rows]
+    if wait_s and all(s in ("ready", "failed") for s in statuses):
+        failed = [f"{d.get('filename')}: {d.get('error') or 'failed'}"
+                  for d in body.get("documents", []) if d.get("status") == "failed"]
+        return rows, (f"Ingested {len(rows)} file(s){note}: {statuses.count('ready')} ready, "
+                      f"{len(failed)} failed" + (f" ({'; '.join(failed)})." if failed else "."))
+    waited = f" Still ingesting after {wait_s:g} s." if wait_s else ""
+    return rows, (f"Accepted {len(rows)} file(s) for ingestion{note}.{waited} "
+                  "Follow them in Documents.")
 
 
 # --- documents ---------------------------------------------------------------------------
