@@ -202,7 +202,7 @@ def test_hostile_metadata_is_refused_and_nothing_is_recorded(
     client: Any, collection_name: str, db: Any, metadata: str, statuses: tuple[int, ...]
 ) -> None:
     body, content_type = multipart(
-        [("m.txt", TEXT + uuid.uuid4().bytes)],
+        [("m.txt", TEXT + uuid.uuid4().hex.encode())],
         {"collection": collection_name, "metadata": metadata},
     )
     resp = client.post("/api/v1/documents", content=body, headers={"content-type": content_type})
@@ -214,7 +214,7 @@ def test_hostile_metadata_is_refused_and_nothing_is_recorded(
 @pytest.mark.parametrize("collection", ["bad\u0000name", "x" * 201], ids=["nul-char", "201-chars"])
 def test_hostile_collection_name_is_422(client: Any, collection: str) -> None:
     body, content_type = multipart(
-        [("c.txt", TEXT + uuid.uuid4().bytes)], {"collection": collection}
+        [("c.txt", TEXT + uuid.uuid4().hex.encode())], {"collection": collection}
     )
     resp = client.post("/api/v1/documents", content=body, headers={"content-type": content_type})
     assert_error(resp, 422)

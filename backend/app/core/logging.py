@@ -33,7 +33,9 @@ def configure_logging() -> None:
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
-        cache_logger_on_first_use=True,
+        # Not cached: a logger keeps following the configuration (configure_logging runs again
+        # in the worker and in tests, and structlog.testing.capture_logs swaps processors).
+        cache_logger_on_first_use=False,
     )
     # Lines of other libraries (stdlib logging: Celery, uvicorn, SQLAlchemy...) go through the
     # same renderer, with the request id of the context they are logged in.

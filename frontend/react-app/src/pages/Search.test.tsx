@@ -23,8 +23,8 @@ test("an image hit shows its thumbnail and finds similar images; labels filter t
   expect(await screen.findByAltText("cat.png")).toBeTruthy();
   const body = JSON.parse(calls.find((c) => c.url.pathname === "/api/v1/search")!.body!);
   expect(body.filters).toEqual({ labels: { topic: ["pets"] } });
-  expect(screen.queryByRole("button", { name: "Find images similar to notes.txt" })).toBeNull(); // no thumbnail
-  await userEvent.click(screen.getByRole("button", { name: "Find images similar to cat.png" }));
+  expect(screen.queryByRole("button", { name: "Find similar images to notes.txt" })).toBeNull(); // no thumbnail
+  await userEvent.click(screen.getByRole("button", { name: "Find similar images to cat.png" }));
   expect(await screen.findByText("kitten.jpg")).toBeTruthy();
   expect(byKind(["topic:a", "topic:b", "lang:en"])).toEqual({ topic: ["a", "b"], lang: ["en"] });
 });
@@ -45,7 +45,7 @@ test("a failing find-similar shows its error in the similar panel", async () => 
   renderPage(<Search />);
   await userEvent.type(screen.getByRole("textbox", { name: "Query" }), "cat");
   await userEvent.click(screen.getByRole("button", { name: "Search" }));
-  await userEvent.click(await screen.findByRole("button", { name: "Find images similar to cat.png" }));
+  await userEvent.click(await screen.findByRole("button", { name: "Find similar images to cat.png" }));
   expect((await screen.findByRole("alert")).textContent).toContain("This document is not an image.");
 });
 

@@ -86,7 +86,7 @@ function HitImage({ hit, onSimilar }: { hit: SearchHit; onSimilar: (id: string, 
   return (
     <Stack gap={4} align="center">
       <Thumb id={hit.document_id} alt={hit.filename} size={72} />
-      <Button size="compact-xs" variant="light" onClick={() => onSimilar(hit.document_id, hit.filename)} aria-label={`Find images similar to ${hit.filename}`}>Find similar</Button>
+      <Button size="compact-xs" variant="light" onClick={() => onSimilar(hit.document_id, hit.filename)} aria-label={`Find similar images to ${hit.filename}`}>Find similar</Button>
     </Stack>
   );
 }
