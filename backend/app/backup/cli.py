@@ -4,34 +4,44 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.backup import service
 
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from app.storage import ObjectStore
+
 
 def _backup(args: argparse.Namespace) -> int:
-    from app.core.db import get_engine
-    from app.storage import get_store
+    def backup(engine: Engine, store: ObjectStore) -> str:
+        manifest = service.backup(engine, store, Path(args.dest))
+        return f"backed up {service.describe(manifest)} to {args.dest}"
 
-    try:
-        manifest = service.backup(get_engine(), get_store(), Path(args.dest))
-    except service.BackupError as exc:
-        print(f"cairn backup: {exc.message}", file=sys.stderr)
-        return 1
-    print(f"backed up {service.describe(manifest)} to {args.dest}")
-    return 0
+    return _run("backup", backup)
 
 
 def _restore(args: argparse.Namespace) -> int:
+    def restore(engine: Engine, store: ObjectStore) -> str:
+        counts = service.restore(engine, store, Path(args.src))
+        return f"restored {sum(counts.values())} rows in {len(counts)} tables from {args.src}"
+
+    return _run("restore", restore)
+
+
+def _run(command: str, action: Callable[[Engine, ObjectStore], str]) -> int:
+    """Run a backup or restore against this installation's database and object store."""
     from app.core.db import get_engine
     from app.storage import get_store
 
     try:
-        counts = service.restore(get_engine(), get_store(), Path(args.src))
+        print(action(get_engine(), get_store()))
     except service.BackupError as exc:
-        print(f"cairn restore: {exc.message}", file=sys.stderr)
+        print(f"cairn {command}: {exc.message}", file=sys.stderr)
         return 1
-    print(f"restored {sum(counts.values())} rows in {len(counts)} tables from {args.src}")
     return 0
 
 

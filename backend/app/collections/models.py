@@ -9,7 +9,6 @@ from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
-    CheckConstraint,
     DateTime,
     ForeignKey,
     Integer,
@@ -20,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.db import Base
+from app.core.db import Base, one_of
 
 
 class Permission(enum.StrEnum):
@@ -57,7 +56,7 @@ class CollectionShare(Base):
 
     __tablename__ = "collection_shares"
     __table_args__ = (
-        CheckConstraint("permission IN ('read', 'write')", name="permission"),
+        one_of("permission", Permission),
         UniqueConstraint("collection_id", "email", name="uq_collection_shares_collection_email"),
     )
 

@@ -85,12 +85,21 @@ class CairnClient:
 
     def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """One call; a 429 is waited out (Retry-After) and retried, other errors raise."""
+        return self._timed_request(method, path, **kwargs)[0]
+
+    def _timed_request(
+        self, method: str, path: str, **kwargs: Any
+    ) -> tuple[httpx.Response, float]:
+        """As `_request`, with the latency in ms of the answered attempt (time spent
+        waiting out a rate limit is not counted)."""
         waited = 0.0
         while True:
+            start = time.perf_counter()
             try:
                 response = self.http.request(method, path, **kwargs)
             except httpx.HTTPError as exc:
                 raise ApiError(f"{method} {self.base_url}{path}: {exc}") from exc
+            elapsed_ms = (time.perf_counter() - start) * 1000
             if response.status_code != 429 or waited >= self.max_rate_limit_wait_s:
                 break
             pause = _retry_after(response)
@@ -101,7 +110,7 @@ class CairnClient:
                 f"{method} {path} -> {response.status_code} {_error_text(response)}",
                 status=response.status_code,
             )
-        return response
+        return response, elapsed_ms
 
     def wait_ready(self, timeout_s: float = 60.0, unreachable_s: float = 10.0) -> None:
         """Wait for /api/health/ready; give up sooner when nothing listens at all."""
@@ -184,24 +193,7 @@ class CairnClient:
     def search(self, body: dict[str, Any]) -> tuple[dict[str, Any], float]:
         """The response body and the client-measured latency in milliseconds (of the
         answered attempt: time spent waiting out a rate limit is not counted)."""
-        waited = 0.0
-        while True:
-            start = time.perf_counter()
-            try:
-                response = self.http.post("/api/v1/search", json=body)
-            except httpx.HTTPError as exc:
-                raise ApiError(f"POST {self.base_url}/api/v1/search: {exc}") from exc
-            elapsed_ms = (time.perf_counter() - start) * 1000
-            if response.status_code != 429 or waited >= self.max_rate_limit_wait_s:
-                break
-            pause = _retry_after(response)
-            time.sleep(pause)
-            waited += pause
-        if response.status_code >= 400:
-            raise ApiError(
-                f"POST /api/v1/search -> {response.status_code} {_error_text(response)}",
-                status=response.status_code,
-            )
+        response, elapsed_ms = self._timed_request("POST", "/api/v1/search", json=body)
         result: dict[str, Any] = response.json()
         return result, elapsed_ms
 

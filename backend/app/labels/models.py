@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.db import Base
+from app.core.db import Base, one_of
 
 
 class LabelSource(enum.StrEnum):
@@ -48,8 +48,8 @@ class LabelStatus(enum.StrEnum):
 class Label(Base):
     __tablename__ = "labels"
     __table_args__ = (
-        CheckConstraint("source IN ('model', 'human')", name="source"),
-        CheckConstraint("status IN ('active', 'rejected')", name="status"),
+        one_of("source", LabelSource),
+        one_of("status", LabelStatus),
         CheckConstraint("status = 'active' OR source = 'human'", name="rejected_is_human"),
         CheckConstraint("confidence >= 0 AND confidence <= 1", name="confidence_range"),
         Index("ix_labels_document", "document_id"),
@@ -98,7 +98,7 @@ class LabelerRun(Base):
 
     __tablename__ = "labeler_runs"
     __table_args__ = (
-        CheckConstraint("status IN ('pending', 'running', 'done', 'failed')", name="status"),
+        one_of("status", RunStatus),
         UniqueConstraint("document_id", "labeler", name="uq_labeler_runs_document_labeler"),
     )
 
@@ -149,7 +149,7 @@ class LabelJob(Base):
 
     __tablename__ = "label_jobs"
     __table_args__ = (
-        CheckConstraint("status IN ('queued', 'running', 'done', 'failed')", name="status"),
+        one_of("status", JobStatus),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
