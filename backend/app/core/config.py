@@ -212,6 +212,11 @@ class Settings(BaseSettings):
     admin_password: SecretStr | None = None
     # An API key's last_used_at is written at most this often.
     api_key_touch_interval_s: int = 60
+    # Authenticated principals are cached in each API process this long (0: off); a revoke
+    # or (de)activation clears the process's cache at once (app/auth/principal_cache.py).
+    auth_cache_ttl_s: float = Field(default=10.0, ge=0, le=300)
+    # Send per-stage timings of each request in a Server-Timing header (app/core/timing.py).
+    server_timing: bool = False
 
     # --- rate limits (limits library, counters in Redis) ---------------------------------
     rate_limit_enabled: bool = True

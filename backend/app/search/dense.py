@@ -28,12 +28,18 @@ def dense_search(
     where, params = scope.sql()
     params = {**params, "qv": _vec(query_vector), "limit": limit}
     # The searched collections' chunk counts (kept by the lexical index) bound the candidates
-    # from above: when even that bound is small, scan exactly without counting first.
+    # from above: when even that bound is small, scan exactly without counting first; with
+    # no filter it is the count (a chunk of a document not ready is the rare exception, and
+    # a short HNSW answer still falls back to the exact scan below).
     bound: int = session.execute(text(_BOUND), {"ids": list(scope.collection_ids)}).scalar_one()
     if bound <= settings.exact_search_max_chunks:
         return _exact(session, where, params)
-    count = f"SELECT count(*) FROM chunks c JOIN documents d ON d.id = c.document_id WHERE {where}"
-    candidates: int = session.execute(text(count), params).scalar_one()
+    if scope.collections_only():
+        candidates = bound  # whole collections: the bound is the count, no count query
+    else:
+        count = f"SELECT count(*) FROM chunks c JOIN documents d ON d.id = c.document_id " \
+                f"WHERE {where}"  # fmt: skip
+        candidates = session.execute(text(count), params).scalar_one()
     if candidates == 0:
         return []
     if candidates > settings.exact_search_max_chunks:
