@@ -140,7 +140,7 @@ def run_size(
                         for q in short[:5]:  # warm-up
                             client.post("/api/v1/search", json=search_load._body(
                                 q, mode, collection, 10, extra)).raise_for_status()
-                        total = args.requests if threads == 1 else max(args.requests, 20 * threads)
+                        total = args.requests if threads == 1 else max(args.requests, 8 * threads)
                         row = search_load.concurrent(
                             url, short, mode, collection, 10, threads=threads, total=total,
                             headers=headers, extra=extra)  # fmt: skip
