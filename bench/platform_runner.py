@@ -39,6 +39,7 @@ class Platform(_Platform):
             "RATE_LIMIT_SEARCH": "1000000/minute",
             "RATE_LIMIT_UPLOAD": "1000000/minute",
             "RATE_LIMIT_CHAT": "1000000/minute",
+            "SERVER_TIMING": "true",  # per-stage times in a header (bench/bench_query.py)
         }
         super().__init__(env, keep=keep, prefix="cbench-")
         self.api_key = ""

@@ -26,8 +26,10 @@ def latency_summary(values_s: list[float]) -> dict[str, float]:
     }
 
 
-def _body(query: str, mode: str, collection: str, k: int) -> dict[str, Any]:
-    body: dict[str, Any] = {"query": query, "k": k, "collection": collection}
+def _body(
+    query: str, mode: str, collection: str, k: int, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"query": query, "k": k, "collection": collection, **(extra or {})}
     if mode != NO_MODE:
         body["mode"] = mode
     return body
@@ -47,17 +49,19 @@ def supported_modes(client: httpx.Client, collection: str, probe: str) -> dict[s
 
 
 def sequential(
-    client: httpx.Client, queries: list[str], mode: str, collection: str, k: int
-) -> dict[str, Any]:
+    client: httpx.Client, queries: list[str], mode: str, collection: str, k: int,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:  # fmt: skip
     """One query at a time; client-side latency, plus the server's own `took_ms`."""
     for query in queries[:5]:  # warm-up: model session, plans, connection pool
-        client.post("/api/v1/search", json=_body(query, mode, collection, k)).raise_for_status()
+        resp = client.post("/api/v1/search", json=_body(query, mode, collection, k, extra))
+        resp.raise_for_status()
     latencies: list[float] = []
     server_ms: list[float] = []
     empty = 0
     for query in queries:
         start = time.perf_counter()
-        resp = client.post("/api/v1/search", json=_body(query, mode, collection, k))
+        resp = client.post("/api/v1/search", json=_body(query, mode, collection, k, extra))
         latencies.append(time.perf_counter() - start)
         resp.raise_for_status()
         payload = resp.json()
@@ -71,7 +75,7 @@ def sequential(
 
 def concurrent(
     base_url: str, queries: list[str], mode: str, collection: str, k: int,
-    *, threads: int, total: int, headers: dict[str, str],
+    *, threads: int, total: int, headers: dict[str, str], extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """`total` requests over `threads` client threads (each with its own connection)."""
     local = threading.local()
@@ -87,7 +91,7 @@ def concurrent(
                 clients.append(client)
         start = time.perf_counter()
         resp = client.post(
-            "/api/v1/search", json=_body(queries[i % len(queries)], mode, collection, k)
+            "/api/v1/search", json=_body(queries[i % len(queries)], mode, collection, k, extra)
         )
         resp.raise_for_status()
         return time.perf_counter() - start

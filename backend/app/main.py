@@ -21,6 +21,7 @@ from app.core.config import get_settings
 from app.core.errors import install_error_handlers
 from app.core.logging import RequestIdMiddleware, configure_logging, get_logger
 from app.core.request_guard import RequestGuard
+from app.core.timing import ServerTimingMiddleware
 from app.documents.router import router as documents_router
 from app.evalsets.router import router as evalsets_router
 from app.events.router import router as events_router
@@ -70,6 +71,7 @@ def create_app() -> FastAPI:
         allow_methods=["*"],
         allow_headers=["*"],
     )
+    app.add_middleware(ServerTimingMiddleware)  # outside the guard: it times auth too
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
     instrument(app)  # request metrics, and GET /metrics

@@ -48,7 +48,7 @@ def test_each_mode_finds_the_relevant_document_with_the_full_contract(
     client: Any, corpus: dict[str, str], collection_name: str, mode: str
 ) -> None:
     body = ok(client, {"query": "lava erupting from volcanoes", "collection": collection_name,
-                       "mode": mode, "k": 3})
+                       "mode": mode, "k": 3, "highlights": True})
     assert body["mode"] == mode and body["query"] == "lava erupting from volcanoes"
     assert body["took_ms"] >= 0 and body["total_candidates"] >= 1
     top = body["results"][0]
@@ -76,7 +76,7 @@ def test_highlights_escape_the_documents_markup_then_mark_terms(
     client: Any, corpus: dict[str, str], collection_name: str
 ) -> None:
     body = ok(client, {"query": "zeppelin hangar", "collection": collection_name,
-                       "mode": "lexical"})
+                       "mode": "lexical", "highlights": True})
     top = body["results"][0]
     assert top["document_id"] == corpus["markup.md"]
     joined = " ".join(top["highlights"])
@@ -90,7 +90,7 @@ def test_vector_only_hits_have_no_highlights(
     client: Any, corpus: dict[str, str], collection_name: str
 ) -> None:
     body = ok(client, {"query": "xylophone quasar", "collection": collection_name,
-                       "mode": "vector"})
+                       "mode": "vector", "highlights": True})
     assert body["results"] and all(r["highlights"] == [] for r in body["results"])
 
 

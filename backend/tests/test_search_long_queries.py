@@ -126,7 +126,8 @@ def test_a_15000_character_query_is_accepted_and_answered(client: Any, seeded: s
         hits = resp.json()["results"]
         assert hits, mode
     lexical = client.post("/api/v1/search", json={"query": query, "collection": seeded,
-                                                  "mode": "lexical", "k": 3}).json()  # fmt: skip
+                                                  "mode": "lexical", "k": 3,
+                                                  "highlights": True}).json()  # fmt: skip
     assert lexical["results"][0]["filename"] == "copper.txt"
     assert any("<mark>" in h for h in lexical["results"][0]["highlights"])
 

@@ -95,7 +95,7 @@ def _language_collection(
 
 def _lexical(client: Any, query: str, collections: list[str]) -> list[dict[str, Any]]:
     resp = client.post("/api/v1/search", json={"query": query, "collections": collections,
-                                               "mode": "lexical"})
+                                               "mode": "lexical", "highlights": True})
     assert resp.status_code == 200, resp.text
     return list(resp.json()["results"])
 

@@ -243,6 +243,8 @@ def build_search_payload(
         payload["mode"] = mode
     if group_by and caps.has_group_by and (not caps.group_bys or group_by in caps.group_bys):
         payload["group_by"] = group_by
+    if "highlights" in caps.fields:  # the API marks snippets only when asked
+        payload["highlights"] = True
     return payload
 
 

@@ -34,6 +34,7 @@ from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from app.auth.principal import CurrentPrincipal, Principal
+from app.core import timing
 from app.core.config import get_settings
 from app.core.errors import RateLimited
 from app.core.logging import get_logger
@@ -122,7 +123,8 @@ def limit_upload(request: Request, principal: CurrentPrincipal) -> None:
 
 
 def limit_search(request: Request, principal: CurrentPrincipal) -> None:
-    enforce("search", get_settings().rate_limit_search, identity(request, principal))
+    with timing.stage("rate_limit"):
+        enforce("search", get_settings().rate_limit_search, identity(request, principal))
 
 
 def limit_login(request: Request, account: str | None) -> None:

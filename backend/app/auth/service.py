@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from app.auth import api_keys, repository, tokens, users
+from app.auth import api_keys, principal_cache, repository, tokens, users
 from app.auth.models import ApiKey, Role, User
 from app.core.config import get_settings
 from app.core.db import session_scope
@@ -96,6 +96,7 @@ def revoke_api_key(session: Session, user_id: uuid.UUID, key_id: uuid.UUID) -> N
     if row.revoked_at is None:
         row.revoked_at = _now()
     session.commit()
+    principal_cache.forget_all()  # refused at once by this process (others: within the TTL)
 
 
 def touch_api_key(key_id: uuid.UUID, last_used_at: datetime | None) -> None:
@@ -147,6 +148,7 @@ def update_user(
         if not is_active:
             repository.revoke_refresh_tokens_of(session, user.id, _now())
     session.commit()
+    principal_cache.forget_all()  # a cached principal may carry the old role or activity
     return user
 
 
@@ -196,5 +198,6 @@ def lock_local_user(session: Session) -> LocalUserLock:
     keys = repository.revoke_api_keys_of(session, user.id, now)
     refresh_tokens = repository.revoke_refresh_tokens_of(session, user.id, now)
     session.commit()
+    principal_cache.forget_all()
     return LocalUserLock(was_active, keys, refresh_tokens)
 

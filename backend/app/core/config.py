@@ -111,8 +111,9 @@ class Settings(BaseSettings):
     query_max_terms: int = Field(default=64, ge=1, le=10_000)
     query_min_idf: float = Field(default=0.05, ge=0)
     # Below this many candidate chunks, dense search scans exactly (perfect recall, no HNSW
-    # post-filter truncation); above it, the HNSW index is used.
-    exact_search_max_chunks: int = 20_000
+    # post-filter truncation); above it, the HNSW index is used. An exact scan reads every
+    # candidate's vector out of TOAST: at 10k chunks ~10x the HNSW walk, hence 1,000.
+    exact_search_max_chunks: int = 1_000
     default_text_search_config: str = "english"
     bm25_k1: float = Field(default=0.9, ge=0)
     bm25_b: float = Field(default=0.4, ge=0, le=1)
@@ -212,6 +213,11 @@ class Settings(BaseSettings):
     admin_password: SecretStr | None = None
     # An API key's last_used_at is written at most this often.
     api_key_touch_interval_s: int = 60
+    # Authenticated principals are cached in each API process this long (0: off); a revoke
+    # or (de)activation clears the process's cache at once (app/auth/principal_cache.py).
+    auth_cache_ttl_s: float = Field(default=10.0, ge=0, le=300)
+    # Send per-stage timings of each request in a Server-Timing header (app/core/timing.py).
+    server_timing: bool = False
 
     # --- rate limits (limits library, counters in Redis) ---------------------------------
     rate_limit_enabled: bool = True

@@ -20,8 +20,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.auth import principal_cache, tokens
 from app.auth.principal import PRINCIPAL_STATE_KEY, Principal, authenticate_credential
 from app.auth.routes import API_PREFIX, PUBLIC_ROUTES
+from app.core import timing
 from app.core.config import get_settings
 from app.core.db import session_scope
 from app.core.errors import AppError, Unauthorized, error_body
@@ -71,7 +73,13 @@ def credential_of(headers: dict[bytes, bytes]) -> str | None:
 
 def _authenticate(credential: str) -> Principal:
     with session_scope() as session:
-        return authenticate_credential(session, credential)
+        principal = authenticate_credential(session, credential)
+    # cached for AUTH_CACHE_TTL_S (app.auth.principal_cache), never past a token's expiry
+    expires = None
+    if principal.via == "token":
+        expires = float(tokens.decode(credential, tokens.ACCESS)["exp"])
+    principal_cache.put(credential, principal, expires)
+    return principal
 
 
 def _content_length(headers: dict[bytes, bytes]) -> int | None:
@@ -135,7 +143,10 @@ class RequestGuard:
         try:
             if not credential:
                 raise Unauthorized("Authentication required.")
-            principal = await run_in_threadpool(_authenticate, credential)
+            with timing.stage("auth"):
+                principal = principal_cache.get(credential) or await run_in_threadpool(
+                    _authenticate, credential
+                )
         except AppError as exc:
             return JSONResponse(
                 error_body(exc.code, exc.message, exc.details),

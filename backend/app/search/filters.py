@@ -32,6 +32,12 @@ class SearchScope:
     label_min_confidence: float = 0.0
     extra: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
+    def collections_only(self) -> bool:
+        """True when nothing but the collections narrows the scope (no filter, no extra)."""
+        return (self.document_ids is None and self.content_types is None
+                and self.created_after is None and self.created_before is None
+                and not self.metadata and not self.labels and not self.extra)  # fmt: skip
+
     def sql(self) -> tuple[str, dict[str, Any]]:
         clauses = ["d.status = 'ready'"]
         params: dict[str, Any] = {}

@@ -10,6 +10,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
     model_serializer,
     model_validator,
@@ -57,6 +58,9 @@ class SearchRequest(BaseModel):
     group_by: GroupBy = "chunk"
     # None: rerank when a reranker is configured (settings.reranker != "none").
     rerank: bool | None = None
+    # Marked snippets (SearchHit.highlights) only when asked: they cost a ts_headline over
+    # every hit's text. A JSON boolean; anything else is a 422.
+    highlights: StrictBool = False
 
     @model_validator(mode="after")
     def _one_collection_field(self) -> SearchRequest:
@@ -97,7 +101,8 @@ class SearchHit(BaseModel):
     text: str
     score: float
     retrievers: dict[str, RetrieverScore] = Field(default_factory=dict)
-    # HTML-escaped snippets of the chunk with matched query terms wrapped in <mark>…</mark>.
+    # HTML-escaped snippets of the chunk with matched query terms wrapped in <mark>…</mark>;
+    # empty unless the request asked for highlights.
     highlights: list[str] = Field(default_factory=list)
     metadata: dict[str, Any] = Field(default_factory=dict)
     # Candidate chunks of this document that matched; only present with group_by=document.

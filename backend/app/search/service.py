@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextvars import copy_context
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
@@ -20,6 +21,7 @@ from app.collections import service as collections
 from app.collections.access import readable_collection_ids
 from app.core.config import get_settings
 from app.core.errors import Unprocessable
+from app.core.timing import stage
 from app.providers.embeddings import get_embedder
 from app.providers.rerank import get_reranker
 from app.search import fusion, repository
@@ -67,12 +69,19 @@ def build_scope(session: Session, request: SearchRequest, principal: Principal) 
 
 def search(session: Session, request: SearchRequest, principal: Principal) -> SearchResponse:
     start = time.perf_counter()
-    scope = build_scope(session, request, principal)  # first: an unknown name costs no model
+    with stage("search_scope"):
+        scope = build_scope(session, request, principal)  # first: an unknown name costs no model
     vector = embed_async(request)  # the model works while Postgres answers the lexical side
-    terms = query_terms(session, request.query, scope)
+    terms: QueryTerms | None = None
+    if request.mode != "vector" or request.highlights:  # BM25's terms, or the words to mark
+        with stage("search_terms"):
+            terms = query_terms(session, request.query, scope)
     candidates = retrieve(session, request, principal, scope=scope, terms=terms, vector=vector)
     page = candidates[request.offset : request.offset + request.k]
-    sources = load_sources(session, [c.chunk_id for c in page], request.query, terms.lexemes())
+    # no highlights asked: an empty lexeme list, so hydration runs no ts_headline at all
+    lexemes = terms.lexemes() if request.highlights and terms is not None else []
+    with stage("search_hydrate"):
+        sources = load_sources(session, [c.chunk_id for c in page], request.query, lexemes)
     hits = []
     for cand in page:
         src = sources.get(cand.chunk_id)
@@ -128,13 +137,17 @@ def retrieve(
     if vector is None:
         vector = embed_async(request)
     while True:
-        lexical = (
-            lexical_search(session, request.query, scope, depth, terms=terms)
-            if request.mode in ("hybrid", "lexical") else None
-        )  # fmt: skip
+        with stage("search_lexical"):
+            lexical = (
+                lexical_search(session, request.query, scope, depth, terms=terms)
+                if request.mode in ("hybrid", "lexical") else None
+            )  # fmt: skip
         lists: dict[str, list[tuple[int, float]]] = {}
         if vector is not None:
-            lists["vector"] = dense_search(session, vector.result(), scope, depth)
+            with stage("search_embed_wait"):
+                query_vector = vector.result()
+            with stage("search_dense"):
+                lists["vector"] = dense_search(session, query_vector, scope, depth)
         if lexical is not None:
             lists["lexical"] = lexical
         ranked = fuse(lists)
@@ -156,7 +169,12 @@ def embed_async(request: SearchRequest) -> Future[list[float]] | None:
     hybrid search's lexical SQL runs meanwhile; None when the mode needs no vector."""
     if request.mode not in ("hybrid", "vector"):
         return None
-    return _EMBED_POOL.submit(get_embedder().embed_query, request.query)
+    return _EMBED_POOL.submit(copy_context().run, _embed, request.query)
+
+
+def _embed(query: str) -> list[float]:
+    with stage("search_embed"):
+        return get_embedder().embed_query(query)
 
 
 def fuse(lists: dict[str, list[tuple[int, float]]]) -> list[tuple[int, float]]:

@@ -1732,6 +1732,11 @@ export interface components {
             group_by: "chunk" | "document";
             /** Rerank */
             rerank?: boolean | null;
+            /**
+             * Highlights
+             * @default false
+             */
+            highlights: boolean;
         };
         /** SearchResponse */
         SearchResponse: {

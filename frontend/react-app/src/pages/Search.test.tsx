@@ -23,6 +23,7 @@ test("an image hit shows its thumbnail and finds similar images; labels filter t
   expect(await screen.findByAltText("cat.png")).toBeTruthy();
   const body = JSON.parse(calls.find((c) => c.url.pathname === "/api/v1/search")!.body!);
   expect(body.filters).toEqual({ labels: { topic: ["pets"] } });
+  expect(body.highlights).toBe(true); // snippets are marked only when asked
   expect(screen.queryByRole("button", { name: "Find similar images to notes.txt" })).toBeNull(); // no thumbnail
   await userEvent.click(screen.getByRole("button", { name: "Find similar images to cat.png" }));
   expect(await screen.findByText("kitten.jpg")).toBeTruthy();

@@ -21,7 +21,7 @@ export function Search() {
   const counts = useQuery({ queryKey: ["label-counts"], queryFn: () => labelCounts(), retry: false });
   const collections = useQuery({ queryKey: ["collections"], queryFn: () => unwrap(api.GET("/api/v1/collections")) });
   const search = useMutation({
-    mutationFn: () => unwrap(api.POST("/api/v1/search", { body: { query, mode, collection, k: 20, offset: 0, group_by: "chunk",
+    mutationFn: () => unwrap(api.POST("/api/v1/search", { body: { query, mode, collection, k: 20, offset: 0, group_by: "chunk", highlights: true,
       ...(labels.length ? { filters: { labels: byKind(labels) } as unknown as Schemas["SearchFilters"] } : {}) } })),
   });
   const similar = useMutation({ mutationFn: (to: string | File) => (typeof to === "string" ? similarImages(to, 20, collection) : similarToFile(to, 20, collection)) });
