@@ -12,7 +12,7 @@ COLLECTION ?= examples
 RUNENV := set -a; for f in .env data/run/services.env data/run/credentials.env; do \
 	  [ -f "$$f" ] && . "./$$f"; done; set +a;
 
-.PHONY: dev help start start-docker up stop status test logs migrate seed clean eval bench bench-query lint dev-deps
+.PHONY: dev help start start-docker up stop status test logs migrate seed clean eval bench bench-query bench-ingest lint dev-deps
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -67,11 +67,13 @@ clean: ## delete everything in data/ (asks first; FORCE=1 does not)
 eval: ## evaluate retrieval: make eval DATASET=path [ARGS="..."]
 	$(VENV)/bin/cairn eval $(DATASET) $(ARGS)
 
-bench: ## ingest + search benchmark [ARGS="--docs 100 ..."]
+bench: ## ingest + search benchmark (synthetic text, pools compared) [ARGS="--docs 100 ..."]
 	$(PY) bench/ingest_bench.py $(ARGS)
 
 bench-query: ## search latency/QPS/recall at 10k and 100k chunks [ARGS="--sizes 10k,100k,1M ..."]
 	cd backend && PYTHONPATH=. ../$(PY) ../bench/bench_query.py $(ARGS)
+bench-ingest: ## ingest vs the raw embedder, PDF/DOCX mix, big PDF, delete [DATASET=beir-dir] [ARGS=...]
+	$(PY) bench/bench_ingest.py $(if $(DATASET),--dataset $(DATASET)) $(ARGS)
 
 dev-deps:
 	@$(VENV)/bin/ruff --version >/dev/null 2>&1 && $(VENV)/bin/mypy --version >/dev/null 2>&1 || \

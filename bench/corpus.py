@@ -113,6 +113,7 @@ class SyntheticDoc:
     filename: str
     title: str
     text: str
+    content_type: str = "text/plain"
 
     @property
     def data(self) -> bytes:

@@ -103,7 +103,7 @@ def count(client: httpx.Client, collection: str, status: str) -> int:
 def upload(client: httpx.Client, docs: list[SyntheticDoc], collection: str, batch: int) -> None:
     for start in range(0, len(docs), batch):
         part = docs[start : start + batch]
-        files = [("files", (d.filename, d.data, "text/plain")) for d in part]
+        files = [("files", (d.filename, d.data, d.content_type)) for d in part]
         resp = client.post("/api/v1/documents", files=files, data={"collection": collection})
         if resp.status_code != 202:
             raise IngestError(f"upload answered {resp.status_code}: {resp.text[:500]}")

@@ -83,15 +83,16 @@ def services() -> Services:
 
 @pytest.fixture(scope="session")
 def celery_worker() -> Iterator[Any]:
-    """One real Celery worker consuming the ingest, label and maintenance queues, in a thread."""
+    """One real Celery worker consuming the ingest, label and maintenance queues, in a thread
+    of this process, with the threads pool: two documents at once share the batcher."""
     from celery.contrib.testing.worker import start_worker
 
     from app.workers import QUEUE_INGEST, QUEUE_LABEL, QUEUE_MAINTENANCE, celery_app
 
     with start_worker(
         celery_app,
-        pool="solo",
-        concurrency=1,
+        pool="threads",  # as ./start.sh and docker-compose run it (WORKER_POOL)
+        concurrency=2,
         perform_ping_check=False,
         queues=[QUEUE_INGEST, QUEUE_LABEL, QUEUE_MAINTENANCE],
         shutdown_timeout=30,

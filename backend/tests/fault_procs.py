@@ -44,12 +44,16 @@ def closed_port() -> int:
 
 
 class Worker(Proc):
-    """`celery -A app.workers worker --pool prefork -c 1` on the ingest, label and maintenance
-    queues."""
+    """`celery -A app.workers worker --pool prefork -c 1` (or the pool given) on the ingest,
+    label and maintenance queues."""
 
-    def __init__(self, name: str, env: dict[str, str], log_dir: Path) -> None:
+    def __init__(
+        self, name: str, env: dict[str, str], log_dir: Path, *, pool: str = "prefork",
+        concurrency: int = 1,
+    ) -> None:  # fmt: skip
         hostname = f"{name}-{uuid.uuid4().hex[:6]}@%h"
-        super().__init__(name, cmd.worker_argv(hostname=hostname, quiet=True), env, log_dir)
+        argv = cmd.worker_argv(hostname=hostname, pool=pool, concurrency=concurrency, quiet=True)
+        super().__init__(name, argv, env, log_dir)
 
     def wait_ready(self, timeout_s: float = 60) -> None:
         wait_worker_ready(self, timeout_s)

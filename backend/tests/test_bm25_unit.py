@@ -1,7 +1,7 @@
 """BM25 scores from the one-query SQL against values computed by hand on a tiny corpus.
 
-Rows are written straight into the real database (then indexed by the real write path,
-search/lexical_index.py), so the numbers below depend on nothing but the formula.
+Rows are written straight into the real database by the real write path
+(search/bulk_index.py), so the numbers below depend on nothing but the formula.
 """
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ import uuid
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth.bootstrap import local_user
 from app.collections.models import Collection
 from app.documents.models import Chunk, Document, DocumentStatus
-from app.search import lexical_index
+from app.search import bulk_index
 from app.search.filters import SearchScope
 from app.search.lexical import lexical_search
 
@@ -67,26 +68,18 @@ def add_document(
     )
     db.add(doc)
     db.flush()
-    chunks = [
-        Chunk(
-            document_id=doc.id,
-            collection_id=col.id,
-            ordinal=i,
-            text=t,
-            page=None,
-            char_start=0,
-            char_end=len(t),
+    rows = [
+        bulk_index.ChunkRow(
+            ordinal=i, text=t, page=None, char_start=0, char_end=len(t),
             token_count=len(t.split()),
             embedding=(vectors[i] if vectors else [1.0] + [0.0] * 383),
-            embedding_model="test",
         )
         for i, t in enumerate(texts)
     ]
-    db.add_all(chunks)
+    bulk_index.write_chunks(db, doc.id, col.id, rows, "test")
     db.flush()
-    lexical_index.index_document(db, doc.id)
-    db.flush()
-    return doc, [c.id for c in chunks]
+    ids = select(Chunk.id).where(Chunk.document_id == doc.id).order_by(Chunk.ordinal)
+    return doc, list(db.scalars(ids))
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""SIGKILL of real Celery prefork worker processes in the middle of an ingest.
+"""SIGKILL of real Celery worker processes (prefork, and the threads pool) mid-ingest.
 
 The API and the workers run as subprocesses on their own Redis database (tests/fault_procs.py),
 so the session's in-thread worker never takes these tasks. A killed pool child is replaced
@@ -154,10 +154,13 @@ def test_killed_pool_child_mid_ingest_is_redelivered_and_ends_ready_once(
         worker.stop()
 
 
+@pytest.mark.parametrize("pool", [("prefork", 1), ("threads", 4)], ids=["prefork", "threads"])
 def test_killed_worker_mid_ingest_is_restored_to_the_next_worker_and_ends_ready_once(
-    http: httpx.Client, env: dict[str, str], log_dir: Path, db: Any
+    http: httpx.Client, env: dict[str, str], log_dir: Path, db: Any, pool: tuple[str, int]
 ) -> None:
-    first = Worker("whole-kill-1", env, log_dir)
+    """The threads pool (the default) runs in the worker process itself: killing it is
+    this case, and its tasks come back the same way."""
+    first = Worker("whole-kill-1", env, log_dir, pool=pool[0], concurrency=pool[1])
     second: Worker | None = None
     try:
         first.wait_ready()
@@ -167,7 +170,7 @@ def test_killed_worker_mid_ingest_is_restored_to_the_next_worker_and_ends_ready_
         assert not first.alive()
         killed_at = time.monotonic()
         assert http.get(f"/api/v1/documents/{doc_id}").json()["status"] == "processing"
-        second = Worker("whole-kill-2", env, log_dir)
+        second = Worker("whole-kill-2", env, log_dir, pool=pool[0], concurrency=pool[1])
         second.wait_ready()
         # redelivery waits for the visibility timeout (30 s) and the next restore sweep (10 s)
         doc = wait_for(http, doc_id, lambda d: d["status"] in ("ready", "failed"), timeout_s=85)

@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     # Longest an ingest may run before Redis redelivers it to another worker (acks_late).
     task_visibility_timeout_s: int = 3600
     task_max_retries: int = 5
+    # The ingest worker's Celery pool and concurrency (./start.sh, docker-compose, bench):
+    # threads = that many documents at once in one process sharing one model, their chunk
+    # texts coalesced into full embedding batches (app/ingest/embed_batcher.py).
+    worker_pool: Literal["threads", "prefork", "solo"] = "threads"
+    worker_concurrency: int = Field(default=4, ge=1, le=64)
 
     # --- object storage ---------------------------------------------------------------------
     storage_backend: Literal["local", "s3"] = "local"
@@ -82,6 +87,9 @@ class Settings(BaseSettings):
     embedding_batch_size: int = 32
     embedding_dim: int | None = None  # required for the openai provider
     embedding_max_tokens: int = 256
+    # Most chunk texts one model call of the worker takes from the documents it ingests at
+    # once (app/ingest/embed_batcher.py).
+    embed_coalesce_max_texts: int = Field(default=256, ge=1)
     openai_base_url: str = "https://api.openai.com/v1"
     openai_api_key: str | None = None
     openai_timeout_s: float = 60.0

@@ -22,15 +22,16 @@ from app.core.db import session_scope
 from app.core.logging import get_logger
 from app.documents import repository, stages
 from app.documents.failures import FailureCode, IngestFailure
-from app.documents.models import Chunk, Document, DocumentStatus
+from app.documents.models import Document, DocumentStatus
 from app.documents.stages import IngestStage
 from app.images import repository as images_repository
 from app.images.analysis import ImageAnalysis
+from app.ingest import embed_batcher
 from app.ingest.chunker import ChunkDraft, chunk_document
 from app.ingest.parsers import ParseError, parse
 from app.metrics import registry as ingest_metrics
 from app.providers.embeddings import EmbeddingError, get_embedder
-from app.search import lexical_index
+from app.search import bulk_index
 from app.storage import ObjectNotFound, content_key, get_store
 
 log = get_logger(__name__)
@@ -146,7 +147,7 @@ def run(document_id: uuid.UUID, task_id: str | None = None) -> Outcome:
         for start in range(0, len(texts), EMBED_SLICE):
             if start:  # a long document deleted meanwhile stops here, not after all of it
                 _touch(document_id)
-            vectors += embedder.embed_documents(texts[start : start + EMBED_SLICE])
+            vectors += embed_batcher.embed(embedder, texts[start : start + EMBED_SLICE])
     except EmbeddingError as exc:
         if exc.transient:
             raise
@@ -210,26 +211,17 @@ def _write(
         doc = repository.lock(session, document_id)
         if doc is None:
             raise DocumentGone(str(document_id))
-        repository.drop_chunks(session, document_id)
-        session.add_all(
-            Chunk(
-                document_id=document_id,
-                collection_id=doc.collection_id,
-                ordinal=d.ordinal,
-                text=d.text,
-                page=d.page,
-                char_start=d.char_start,
-                char_end=d.char_end,
-                token_count=d.token_count,
-                embedding=v,
-                embedding_model=model,
-                source=d.source,
+        if doc.chunk_count or repository.has_chunks(session, document_id):
+            repository.drop_chunks(session, document_id)
+        rows = [
+            bulk_index.ChunkRow(
+                ordinal=d.ordinal, text=d.text, page=d.page, char_start=d.char_start,
+                char_end=d.char_end, token_count=d.token_count, embedding=v, source=d.source,
                 boxes=d.boxes,
             )
             for d, v in zip(drafts, vectors, strict=True)
-        )
-        session.flush()
-        lexical_index.index_document(session, document_id)
+        ]
+        bulk_index.write_chunks(session, document_id, doc.collection_id, rows, model)
         timings["write_ms"] = _lap(clock)
         stages.advance(doc, IngestStage.done)
         doc.chunk_count = len(drafts)

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -54,6 +55,8 @@ class Label(Base):
         CheckConstraint("confidence >= 0 AND confidence <= 1", name="confidence_range"),
         Index("ix_labels_document", "document_id"),
         Index("ix_labels_collection_kind_value", "collection_id", "kind", "value"),
+        # Deleting chunks cascades here once per chunk: without it, a scan of labels each.
+        Index("ix_labels_chunk", "chunk_id", postgresql_where=text("chunk_id IS NOT NULL")),
         # (the unique index over document, chunk-or-0, kind, value, source is in migration 0007)
     )
 

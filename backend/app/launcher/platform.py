@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -172,11 +172,13 @@ class Platform:
     def start_worker(
         self, name: str = "worker", *, pool: str = "prefork", concurrency: int = 1,
         wait: bool = True, env: Mapping[str, str] | None = None,
+        queues: Sequence[str] = cmd.QUEUES,
     ) -> Proc:  # fmt: skip
         """A Celery worker (replacing one of the same name), waited for unless `wait=False`."""
         self.stop_worker(name)
         hostname = f"{name}-{uuid.uuid4().hex[:6]}@%h"
-        argv = cmd.worker_argv(hostname=hostname, pool=pool, concurrency=concurrency, quiet=True)
+        argv = cmd.worker_argv(hostname=hostname, pool=pool, concurrency=concurrency,
+                               queues=queues, quiet=True)
         proc = Proc(name, argv, {**self.env, **(env or {})}, self.base / "logs")
         self.workers[name] = proc
         if wait:

@@ -39,6 +39,8 @@ class LocalStack:
     console_dir: Path | None = None  # no console program when None
     web_dev_dir: Path | None = None  # the Vite dev server (./start.sh --dev) when set
     web_dev_port: int = 5173
+    worker_pool: str = "threads"  # WORKER_POOL
+    worker_concurrency: int = 4  # WORKER_CONCURRENCY
 
     @property
     def run_dir(self) -> Path:
@@ -138,7 +140,8 @@ serverurl=unix://{sock}
         _program(
             "worker",
             cmd.envexec_argv(
-                cmd.worker_argv(hostname="cairn@%h",
+                cmd.worker_argv(hostname="cairn@%h", pool=stack.worker_pool,
+                                concurrency=stack.worker_concurrency,
                                 beat_schedule=stack.run_dir / "celerybeat-schedule"),
                 wait_for=after,
             ),
@@ -177,6 +180,9 @@ serverurl=unix://{sock}
 
 
 def cmd_supervisor_config(args: argparse.Namespace) -> int:
+    from app.core.config import get_settings  # WORKER_POOL, WORKER_CONCURRENCY (.env)
+
+    settings = get_settings()
     console_dir = Path(args.console_dir).resolve() if args.console_dir else None
     web_dev_dir = Path(args.web_dev_dir).resolve() if args.web_dev_dir else None
     stack = LocalStack(
@@ -184,6 +190,7 @@ def cmd_supervisor_config(args: argparse.Namespace) -> int:
         redis_port=args.redis_port, console_port=args.console_port,
         console_host=args.console_host, console_dir=console_dir,
         web_dev_dir=web_dev_dir, web_dev_port=args.web_dev_port,
+        worker_pool=settings.worker_pool, worker_concurrency=settings.worker_concurrency,
     )  # fmt: skip
     text = supervisor_config(stack)
     if args.output == "-":

@@ -1,4 +1,6 @@
 """Maintain the BM25 statistics: postings per chunk and document frequency per collection.
+Chunks and their postings are added in bulk by `bulk_index.write_chunks`; this module takes
+a document's out again (`unindex_document`, called by `documents.repository.drop_chunks`).
 
 Lexemes come from Postgres itself (`to_tsvector` with the collection's text search
 configuration), so indexing and querying tokenise and stem identically. All functions run
@@ -13,39 +15,6 @@ import uuid
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-_POSTINGS = text(
-    """
-    INSERT INTO chunk_terms (chunk_id, term, collection_id, tf)
-    SELECT c.id, t.lexeme, c.collection_id, COALESCE(array_length(t.positions, 1), 1)
-    FROM chunks c
-    JOIN collections col ON col.id = c.collection_id
-    CROSS JOIN LATERAL unnest(to_tsvector(col.text_search_config::regconfig, c.text)) AS t
-    WHERE c.document_id = :doc
-    """
-)
-
-_LENGTHS = text(
-    """
-    UPDATE chunks c SET lex_length = COALESCE(s.len, 0)
-    FROM (SELECT ct.chunk_id, sum(ct.tf) AS len FROM chunk_terms ct
-          JOIN chunks c2 ON c2.id = ct.chunk_id WHERE c2.document_id = :doc
-          GROUP BY ct.chunk_id) s
-    WHERE c.id = s.chunk_id
-    """
-)
-
-_DF_ADD = text(
-    """
-    INSERT INTO collection_terms (collection_id, term, df)
-    SELECT ct.collection_id, ct.term, count(*)
-    FROM chunk_terms ct JOIN chunks c ON c.id = ct.chunk_id
-    WHERE c.document_id = :doc
-    GROUP BY ct.collection_id, ct.term
-    ORDER BY ct.term
-    ON CONFLICT (collection_id, term) DO UPDATE SET df = collection_terms.df + EXCLUDED.df
-    """
-)
-
 _DF_SUB = text(
     """
     UPDATE collection_terms t SET df = t.df - s.n
@@ -54,11 +23,13 @@ _DF_SUB = text(
           WHERE c.document_id = :doc
           GROUP BY ct.collection_id, ct.term ORDER BY ct.term) s
     WHERE t.collection_id = s.collection_id AND t.term = s.term
+    RETURNING t.term, t.df
     """
 )
 
+# Only the terms this document's removal brought to zero (not a scan of the collection's).
 _DF_PRUNE = text(
-    "DELETE FROM collection_terms WHERE collection_id = :col AND df <= 0"
+    "DELETE FROM collection_terms WHERE collection_id = :col AND term = ANY(:terms) AND df <= 0"
 )
 
 _COLLECTION_STATS = text(
@@ -76,15 +47,6 @@ _DELETE_POSTINGS = text(
 )
 
 
-def index_document(session: Session, document_id: uuid.UUID) -> None:
-    """Add the postings and statistics of a document's (freshly written) chunks."""
-    params = {"doc": document_id}
-    session.execute(_POSTINGS, params)
-    session.execute(_LENGTHS, params)
-    session.execute(_DF_ADD, params)
-    session.execute(_COLLECTION_STATS, {"doc": document_id, "sign": 1})
-
-
 def unindex_document(session: Session, document_id: uuid.UUID) -> None:
     """Remove a document's postings and subtract it from the statistics (before its chunks go)."""
     params = {"doc": document_id}
@@ -94,6 +56,7 @@ def unindex_document(session: Session, document_id: uuid.UUID) -> None:
     if collection_id is None:
         return
     session.execute(_COLLECTION_STATS, {"doc": document_id, "sign": -1})
-    session.execute(_DF_SUB, params)
+    emptied = [row.term for row in session.execute(_DF_SUB, params) if row.df <= 0]
     session.execute(_DELETE_POSTINGS, params)
-    session.execute(_DF_PRUNE, {"col": collection_id})
+    if emptied:
+        session.execute(_DF_PRUNE, {"col": collection_id, "terms": emptied})

@@ -1,0 +1,121 @@
+"""Write a document's chunks, postings and BM25 statistics in bulk, in the caller's transaction.
+
+The same rows `lexical_index.index_document` produces after per-row chunk inserts, in a
+fixed number of round trips whatever the document's size:
+
+1. one query asks Postgres for every chunk's lexemes (`to_tsvector` with the collection's
+   text search configuration: indexing and querying stem identically);
+2. chunk ids come from the table's sequence, so chunks and postings go in by `COPY` (chunks
+   arrive with their `lex_length`: no second write of each row, whose new version would be
+   inserted into the HNSW index again);
+3. the collection's totals, then the document frequencies (one upsert in term order), are
+   added. Every writer takes the collection row before its terms (as `unindex_document`
+   does), so concurrent writers queue instead of deadlocking.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg.types.json import Jsonb
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+_LEXEMES = text(
+    """
+    SELECT x.ord::int - 1 AS i, t.lexeme, COALESCE(array_length(t.positions, 1), 1) AS tf
+    FROM unnest(CAST(:texts AS text[])) WITH ORDINALITY AS x(body, ord)
+    CROSS JOIN LATERAL unnest(to_tsvector(CAST(:config AS regconfig), x.body)) AS t
+    """
+)
+
+_IDS = text("SELECT nextval(pg_get_serial_sequence('chunks', 'id')) FROM generate_series(1, :n)")
+
+_TOTALS = text(
+    "UPDATE collections SET chunk_count = chunk_count + :chunks, "
+    "total_terms = total_terms + :terms WHERE id = :col RETURNING text_search_config"
+)
+
+_DF_ADD = text(
+    """
+    INSERT INTO collection_terms (collection_id, term, df)
+    SELECT :col, u.term, u.n
+    FROM unnest(CAST(:terms AS text[]), CAST(:counts AS int[])) AS u(term, n)
+    ORDER BY u.term
+    ON CONFLICT (collection_id, term) DO UPDATE SET df = collection_terms.df + EXCLUDED.df
+    """
+)
+
+CHUNK_COLUMNS = (
+    "id", "document_id", "collection_id", "ordinal", "text", "page", "char_start", "char_end",
+    "token_count", "embedding", "embedding_model", "source", "boxes", "lex_length",
+)  # fmt: skip
+
+
+@dataclass
+class ChunkRow:
+    """One chunk as the write receives it (the pipeline's draft plus its vector)."""
+
+    ordinal: int
+    text: str
+    page: int | None
+    char_start: int
+    char_end: int
+    token_count: int
+    embedding: Sequence[float]
+    source: str = "text"
+    boxes: list[dict[str, Any]] | None = None
+
+
+def _vector_literal(values: Sequence[float]) -> str:
+    return "[" + ",".join(map(str, values)) + "]"
+
+
+def write_chunks(
+    session: Session,
+    document_id: uuid.UUID,
+    collection_id: uuid.UUID,
+    rows: Sequence[ChunkRow],
+    model: str,
+) -> None:
+    """Insert `rows` as the document's chunks with their postings, and add them to the
+    collection's statistics. The document must have no chunks (drop them first)."""
+    if not rows:
+        return
+    postings: list[tuple[int, str, int]] = []
+    lengths = [0] * len(rows)
+    # Collection row first (the lock order of every writer), and its configuration.
+    config: str = session.execute(
+        _TOTALS, {"col": collection_id, "chunks": 0, "terms": 0}
+    ).scalar_one()
+    for found in session.execute(_LEXEMES, {"texts": [r.text for r in rows], "config": config}):
+        i, tf = int(found.i), int(found.tf)
+        postings.append((i, str(found.lexeme), tf))
+        lengths[i] += tf
+    ids: list[int] = list(session.execute(_IDS, {"n": len(rows)}).scalars())
+    driver: Any = session.connection().connection.driver_connection  # psycopg.Connection
+    columns = ", ".join(CHUNK_COLUMNS)
+    with driver.cursor() as cursor, cursor.copy(f"COPY chunks ({columns}) FROM STDIN") as copy:
+        for chunk_id, row, length in zip(ids, rows, lengths, strict=True):
+            copy.write_row((
+                chunk_id, document_id, collection_id, row.ordinal, row.text, row.page,
+                row.char_start, row.char_end, row.token_count, _vector_literal(row.embedding),
+                model, row.source, None if row.boxes is None else Jsonb(row.boxes), length,
+            ))  # fmt: skip
+    with driver.cursor() as cursor, cursor.copy(
+        "COPY chunk_terms (chunk_id, term, collection_id, tf) FROM STDIN"
+    ) as copy:
+        for i, lexeme, tf in postings:
+            copy.write_row((ids[i], lexeme, collection_id, tf))
+    session.execute(
+        _TOTALS, {"col": collection_id, "chunks": len(rows), "terms": sum(lengths)}
+    )
+    df = Counter(lexeme for _, lexeme, _ in postings)  # a lexeme appears once per chunk
+    terms = sorted(df)
+    session.execute(
+        _DF_ADD, {"col": collection_id, "terms": terms, "counts": [df[t] for t in terms]}
+    )
