@@ -95,6 +95,9 @@ def ingest_part(client: httpx.Client, plat: Platform, name: str, docs: list[corp
                           "raw_done": round(os.getloadavg()[0], 2)},
            "raw": raw}
     out["platform_over_raw_bulk"] = round(result.chunks_per_s / raw["bulk_call"]["chunks_per_s"], 3)
+    print(f"[{name}] platform {result.chunks_per_s:.1f} chunks/s, raw embedder "
+          f"{raw['bulk_call']['chunks_per_s']:.1f} chunks/s: {out['platform_over_raw_bulk']:.2f}",
+          flush=True)
     if args.raw_per_doc:
         out["platform_over_raw_per_doc"] = round(
             result.chunks_per_s / raw["per_doc_calls"]["chunks_per_s"], 3)

@@ -8,9 +8,10 @@ fixed number of round trips whatever the document's size:
 2. chunk ids come from the table's sequence, so chunks and postings go in by `COPY` (chunks
    arrive with their `lex_length`: no second write of each row, whose new version would be
    inserted into the HNSW index again);
-3. the collection's totals, then the document frequencies (one upsert in term order), are
-   added. Every writer takes the collection row before its terms (as `unindex_document`
-   does), so concurrent writers queue instead of deadlocking.
+3. last, the collection's totals, then the document frequencies (one upsert in term order),
+   are added. Every writer takes the collection row before its terms (as `unindex_document`
+   does), so concurrent writers queue instead of deadlocking, and only for these two
+   statements and the commit (the new chunk rows lock nothing another writer needs).
 """
 
 from __future__ import annotations
@@ -35,9 +36,11 @@ _LEXEMES = text(
 
 _IDS = text("SELECT nextval(pg_get_serial_sequence('chunks', 'id')) FROM generate_series(1, :n)")
 
+_CONFIG = text("SELECT text_search_config FROM collections WHERE id = :col")
+
 _TOTALS = text(
     "UPDATE collections SET chunk_count = chunk_count + :chunks, "
-    "total_terms = total_terms + :terms WHERE id = :col RETURNING text_search_config"
+    "total_terms = total_terms + :terms WHERE id = :col"
 )
 
 _DF_ADD = text(
@@ -88,10 +91,7 @@ def write_chunks(
         return
     postings: list[tuple[int, str, int]] = []
     lengths = [0] * len(rows)
-    # Collection row first (the lock order of every writer), and its configuration.
-    config: str = session.execute(
-        _TOTALS, {"col": collection_id, "chunks": 0, "terms": 0}
-    ).scalar_one()
+    config: str = session.execute(_CONFIG, {"col": collection_id}).scalar_one()
     for found in session.execute(_LEXEMES, {"texts": [r.text for r in rows], "config": config}):
         i, tf = int(found.i), int(found.tf)
         postings.append((i, str(found.lexeme), tf))
@@ -111,6 +111,8 @@ def write_chunks(
     ) as copy:
         for i, lexeme, tf in postings:
             copy.write_row((ids[i], lexeme, collection_id, tf))
+    # Only now the shared rows, collection first (the lock order of every writer), held
+    # until the commit: concurrent writers of a collection queue here, and only here.
     session.execute(
         _TOTALS, {"col": collection_id, "chunks": len(rows), "terms": sum(lengths)}
     )
