@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
@@ -20,18 +19,16 @@ from app.collections import service as collections
 from app.collections.access import readable_collection_ids
 from app.core.config import get_settings
 from app.core.errors import Unprocessable
-from app.providers.embeddings import get_embedder
 from app.providers.rerank import get_reranker
 from app.search import fusion, repository
-from app.search.dense import dense_search
 from app.search.filters import SearchScope
 from app.search.hydrate import load_sources
 from app.search.lexical import QueryTerms, lexical_search, query_terms
 from app.search.schemas import RetrieverScore, SearchHit, SearchRequest, SearchResponse
+from app.search.space_routing import SpaceQuery, dense, embed_async
 
 # The deepest candidate list grouping may ask each retriever for.
 MAX_GROUP_DEPTH = 2000
-_EMBED_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="query-embed")
 
 
 @dataclass
@@ -68,7 +65,8 @@ def build_scope(session: Session, request: SearchRequest, principal: Principal) 
 def search(session: Session, request: SearchRequest, principal: Principal) -> SearchResponse:
     start = time.perf_counter()
     scope = build_scope(session, request, principal)  # first: an unknown name costs no model
-    vector = embed_async(request)  # the model works while Postgres answers the lexical side
+    # Per active space; the model works while Postgres answers the lexical side.
+    vector = embed_async(session, request, scope)
     terms = query_terms(session, request.query, scope)
     candidates = retrieve(session, request, principal, scope=scope, terms=terms, vector=vector)
     page = candidates[request.offset : request.offset + request.k]
@@ -112,7 +110,7 @@ def retrieve(
     *,
     scope: SearchScope | None = None,
     terms: QueryTerms | None = None,
-    vector: Future[list[float]] | None = None,
+    vector: list[SpaceQuery] | None = None,
 ) -> list[Candidate]:
     """Every candidate in final order (before offset/k), chunks or documents' best chunks.
 
@@ -126,7 +124,7 @@ def retrieve(
     wanted = request.offset + request.k
     depth = max(settings.hybrid_candidates, wanted)
     if vector is None:
-        vector = embed_async(request)
+        vector = embed_async(session, request, scope)
     while True:
         lexical = (
             lexical_search(session, request.query, scope, depth, terms=terms)
@@ -134,7 +132,7 @@ def retrieve(
         )  # fmt: skip
         lists: dict[str, list[tuple[int, float]]] = {}
         if vector is not None:
-            lists["vector"] = dense_search(session, vector.result(), scope, depth)
+            lists["vector"] = dense(session, vector, scope, depth)
         if lexical is not None:
             lists["lexical"] = lexical
         ranked = fuse(lists)
@@ -149,14 +147,6 @@ def retrieve(
         if len(grouped) >= wanted or exhausted or depth >= MAX_GROUP_DEPTH:
             return grouped
         depth = min(depth * 4, MAX_GROUP_DEPTH)
-
-
-def embed_async(request: SearchRequest) -> Future[list[float]] | None:
-    """The query vector, computed in a worker thread (ONNX runs without the GIL), so a
-    hybrid search's lexical SQL runs meanwhile; None when the mode needs no vector."""
-    if request.mode not in ("hybrid", "vector"):
-        return None
-    return _EMBED_POOL.submit(get_embedder().embed_query, request.query)
 
 
 def fuse(lists: dict[str, list[tuple[int, float]]]) -> list[tuple[int, float]]:
