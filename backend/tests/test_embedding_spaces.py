@@ -74,7 +74,7 @@ def _chunk_vector(space_id: int, chunk_id: int) -> list[float]:
 
 
 def test_switch_to_another_dimension_while_search_answers_then_atomically(
-    client: Any, monkeypatch: pytest.MonkeyPatch
+    client: Any, anon: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from app.core.config import get_settings
     from app.providers.embeddings import EmbedderSpec, EmbeddingError, get_embedder_for
@@ -116,6 +116,10 @@ def test_switch_to_another_dimension_while_search_answers_then_atomically(
     assert jobs.run(sid, stop_after_batches=2)["status"] == "stopped"
     half = _spaces(client, cid)[str(sid)]
     assert (half["status"], half["embedded"], half["total"]) == ("building", 2, 4)
+    scraped = anon.get("/metrics").text  # open on loopback
+    assert any(line.startswith("cairn_embedding_space_progress{") and f'space="{sid}"' in line
+               and 'status="building"' in line and line.endswith(" 0.5")
+               for line in scraped.splitlines()), scraped[-2000:]
     assert _vector_rows(sid) == (2, 2)
     assert _search(client, QUERY, name) == before
     refused = client.post(f"/api/v1/collections/{cid}/embedding-spaces/{sid}/activate")
@@ -236,3 +240,25 @@ def test_spaces_are_managed_by_the_owner_only_with_json_errors(make_user: Any) -
         assert resp.status_code == 403, (method, path, resp.text)
     assert len(_search(r, QUERY, None)) >= 1
     assert list(_spaces(a, cid)) == ["default"]  # nothing was added by anyone
+
+
+def test_cli_lists_follows_and_reports_refusals(
+    api_url: str, api_key: str, client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app.cli import main
+
+    name = f"sp-{uuid.uuid4().hex[:8]}"
+    _collection(client, name, DOCS[:1])
+    conn = ["--collection", name, "--url", api_url, "--api-key", api_key]
+    assert main(["spaces", "list", *conn]) == 0
+    out = capsys.readouterr().out
+    assert "default" in out and "all-MiniLM-L6-v2" in out and "1/1" in out
+    assert main(["spaces", "wait", "default", "--activate", *conn]) == 0
+    assert "is active" in capsys.readouterr().err
+    assert main(["spaces", "add", "--provider", "local", "--model", "nope", *conn]) == 2
+    assert "422" in capsys.readouterr().err
+    assert main(["spaces", "drop", "default", *conn]) == 2
+    assert "409" in capsys.readouterr().err
+    other = ["--collection", "no-such-collection", "--url", api_url, "--api-key", api_key]
+    assert main(["spaces", "list", *other]) == 2
+    assert "no collection named" in capsys.readouterr().err
