@@ -1,9 +1,9 @@
 """Embedding spaces: a collection's vectors from another model, built while search goes on.
 
 `embedding_spaces` holds one row per extra model of a collection (provider, model, dimension,
-the re-embedding job's status and progress); `collections.active_space_id` names the space
-queries use (NULL: the default space, `chunks.embedding` with the configured model and its
-HNSW index, as before). `space_vectors` keeps the vectors of every extra space, untyped
+the re-embedding job's status and progress, and `active`: at most one per collection, the space
+its queries use; none active: the default space, `chunks.embedding` with the configured model
+and its HNSW index, as before). `space_vectors` keeps the vectors of every extra space, untyped
 (`vector`); each space gets a partial expression HNSW index with its own dimension when its
 job completes (created at run time: `ix_space_vectors_<id>`).
 
@@ -40,6 +40,7 @@ def upgrade() -> None:
         sa.Column("model", sa.String(200), nullable=False),
         sa.Column("dim", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(16), nullable=False, server_default="building"),
+        sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.false()),
         sa.Column("embedded", sa.Integer(), nullable=False, server_default="0"),
         sa.Column("total", sa.Integer(), nullable=False, server_default="0"),
         sa.Column("error", sa.Text()),
@@ -54,11 +55,8 @@ def upgrade() -> None:
                             name="uq_embedding_spaces_collection_model"),
     )
     op.create_index("ix_embedding_spaces_collection", "embedding_spaces", ["collection_id"])
-    op.add_column(
-        "collections",
-        sa.Column("active_space_id", sa.Integer(),
-                  sa.ForeignKey("embedding_spaces.id", ondelete="RESTRICT"), nullable=True),
-    )
+    op.create_index("uq_embedding_spaces_active", "embedding_spaces", ["collection_id"],
+                    unique=True, postgresql_where=sa.text("active"))
     op.create_table(
         "space_vectors",
         sa.Column("space_id", sa.Integer(),
@@ -75,5 +73,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_column("documents", "title")
     op.drop_table("space_vectors")
-    op.drop_column("collections", "active_space_id")
     op.drop_table("embedding_spaces")

@@ -44,11 +44,6 @@ class Collection(Base):
     # BM25 statistics, maintained in the same transaction that writes or deletes chunks.
     chunk_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     total_terms: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
-    # The embedding space queries use (app/spaces): NULL is the default space, the
-    # configured model's vectors in chunks.embedding.
-    active_space_id: Mapped[int | None] = mapped_column(
-        ForeignKey("embedding_spaces.id", ondelete="RESTRICT", use_alter=True)
-    )
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )

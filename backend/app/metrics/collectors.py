@@ -76,14 +76,14 @@ class ScrapeTimeCollector(Collector):
 
 def space_families() -> Iterator[GaugeMetricFamily]:
     """Each extra embedding space's re-embedding progress (app/spaces), read at scrape time."""
-    from app.spaces.repository import progress_rows
+    from app.spaces.repository import all_spaces
 
     labels = ["collection", "space", "model", "status", "active"]
     try:
         with session_scope() as session:
             rows = [(str(s.collection_id), str(s.id), f"{s.provider}:{s.model}", s.status,
-                     str(active).lower(), s.embedded, s.total)
-                    for s, active in progress_rows(session)]
+                     str(s.active).lower(), s.embedded, s.total)
+                    for s in all_spaces(session)]
     except Exception as exc:
         log.warning("metrics_spaces_unavailable", error_type=type(exc).__name__)
         return

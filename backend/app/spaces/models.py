@@ -12,7 +12,18 @@ import uuid
 from datetime import datetime
 
 from pgvector.sqlalchemy import Vector
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, func
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -27,6 +38,8 @@ class SpaceStatus(enum.StrEnum):
 
 class EmbeddingSpace(Base):
     __tablename__ = "embedding_spaces"
+    __table_args__ = (Index("uq_embedding_spaces_active", "collection_id", unique=True,
+                            postgresql_where=text("active")),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     collection_id: Mapped[uuid.UUID] = mapped_column(
@@ -36,6 +49,8 @@ class EmbeddingSpace(Base):
     model: Mapped[str] = mapped_column(String(200))
     dim: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default=SpaceStatus.building.value)
+    # The space the collection's queries use (at most one per collection; none: the default).
+    active: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     embedded: Mapped[int] = mapped_column(Integer, default=0)
     total: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)

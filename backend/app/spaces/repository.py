@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -44,18 +44,33 @@ def find(session: Session, collection_id: uuid.UUID, provider: str,
 
 
 def active_space_id(session: Session, collection_id: uuid.UUID) -> int | None:
-    return session.scalar(select(Collection.active_space_id).where(Collection.id == collection_id))
+    return session.scalar(select(EmbeddingSpace.id).where(
+        EmbeddingSpace.collection_id == collection_id, EmbeddingSpace.active))
 
 
 def active_spaces(
     session: Session, collection_ids: Sequence[uuid.UUID]
 ) -> list[tuple[uuid.UUID, EmbeddingSpace | None]]:
     """Each collection with its active space (None: the default space)."""
-    rows = session.execute(
-        select(Collection.id, EmbeddingSpace)
-        .outerjoin(EmbeddingSpace, EmbeddingSpace.id == Collection.active_space_id)
-        .where(Collection.id.in_(list(collection_ids))))
-    return [(cid, space) for cid, space in rows]
+    found = {s.collection_id: s for s in session.scalars(select(EmbeddingSpace).where(
+        EmbeddingSpace.collection_id.in_(list(collection_ids)), EmbeddingSpace.active))}
+    return [(cid, found.get(cid)) for cid in collection_ids]
+
+
+def lock_collection(session: Session, collection_id: uuid.UUID) -> None:
+    """Serialises the switches of one collection's active space."""
+    session.execute(select(Collection.id).where(Collection.id == collection_id).with_for_update())
+
+
+def set_active(session: Session, collection_id: uuid.UUID, space_id: int | None) -> None:
+    """Make `space_id` the collection's active space (None: the default), in the caller's
+    transaction: the switch is seen by queries at its commit, all at once."""
+    session.execute(update(EmbeddingSpace).where(
+        EmbeddingSpace.collection_id == collection_id, EmbeddingSpace.active)
+        .values(active=False))
+    if space_id is not None:
+        session.execute(update(EmbeddingSpace).where(EmbeddingSpace.id == space_id)
+                        .values(active=True))
 
 
 def chunk_count(session: Session, collection_id: uuid.UUID) -> int:
@@ -125,9 +140,6 @@ def drop(session: Session, space: EmbeddingSpace) -> None:
     session.delete(space)
 
 
-def progress_rows(session: Session) -> list[tuple[EmbeddingSpace, bool]]:
-    """Every extra space with whether it is its collection's active one (for metrics)."""
-    rows = session.execute(
-        select(EmbeddingSpace, Collection.active_space_id == EmbeddingSpace.id)
-        .join(Collection, Collection.id == EmbeddingSpace.collection_id))
-    return [(space, bool(active)) for space, active in rows]
+def all_spaces(session: Session) -> list[EmbeddingSpace]:
+    """Every extra space (for metrics)."""
+    return list(session.scalars(select(EmbeddingSpace).order_by(EmbeddingSpace.id)))

@@ -47,16 +47,18 @@ def _owned(session: Session, principal: Principal, collection_id: uuid.UUID) -> 
     return found
 
 
-def _view(space: EmbeddingSpace, active: bool) -> SpaceView:
+def _view(space: EmbeddingSpace) -> SpaceView:
     return SpaceView(str(space.id), space.provider, space.model, space.dim, space.status,
-                     active, space.embedded, space.total, space.error, space.created_at,
+                     space.active, space.embedded, space.total, space.error, space.created_at,
                      space.finished_at)
 
 
-def _default_view(collection: Collection, chunks: int) -> SpaceView:
+def _default_view(session: Session, collection: Collection) -> SpaceView:
     spec = default_spec()
+    chunks = repository.chunk_count(session, collection.id)
+    active = repository.active_space_id(session, collection.id) is None
     return SpaceView(DEFAULT, spec.provider, spec.model, spec.dim, SpaceStatus.ready.value,
-                     collection.active_space_id is None, chunks, chunks, None, None, None)
+                     active, chunks, chunks, None, None, None)
 
 
 def _space(session: Session, collection: Collection, ref: str,
@@ -74,18 +76,16 @@ def _space(session: Session, collection: Collection, ref: str,
 def list_spaces(session: Session, principal: Principal,
                 collection_id: uuid.UUID) -> list[SpaceView]:
     collection = _owned(session, principal, collection_id)
-    chunks = repository.chunk_count(session, collection.id)
-    return [_default_view(collection, chunks)] + [
-        _view(s, collection.active_space_id == s.id)
-        for s in repository.spaces_of(session, collection.id)]
+    return [_default_view(session, collection)] + [
+        _view(s) for s in repository.spaces_of(session, collection.id)]
 
 
 def get_space(session: Session, principal: Principal, collection_id: uuid.UUID,
               ref: str) -> SpaceView:
     collection = _owned(session, principal, collection_id)
     if ref == DEFAULT:
-        return _default_view(collection, repository.chunk_count(session, collection.id))
-    return _view(_space(session, collection, ref), collection.active_space_id == int(ref))
+        return _default_view(session, collection)
+    return _view(_space(session, collection, ref))
 
 
 def add(session: Session, principal: Principal, collection_id: uuid.UUID, provider: str,
@@ -108,18 +108,19 @@ def add(session: Session, principal: Principal, collection_id: uuid.UUID, provid
     session.add(space)
     session.commit()
     queue.send_reembed(space.id)
-    return _view(space, False)
+    return _view(space)
 
 
 def activate(session: Session, principal: Principal, collection_id: uuid.UUID,
              ref: str) -> SpaceView:
-    """Queries of the collection use this space from the commit on: one UPDATE of the
-    collection's active space. Refused (409) until every chunk has a vector in it."""
+    """Queries of the collection use this space from the commit on (one transaction flips
+    the active flag). Refused (409) until every chunk has a vector in it."""
     collection = _owned(session, principal, collection_id)
+    repository.lock_collection(session, collection.id)
     if ref == DEFAULT:
-        collection.active_space_id = None
+        repository.set_active(session, collection.id, None)
         session.commit()
-        return _default_view(collection, repository.chunk_count(session, collection.id))
+        return _default_view(session, collection)
     space = _space(session, collection, ref, lock=True)
     if space.status != SpaceStatus.ready.value:
         raise Conflict(
@@ -133,9 +134,9 @@ def activate(session: Session, principal: Principal, collection_id: uuid.UUID,
         raise Conflict(f"{missing} new chunks have no vector in the space yet; its job "
                        "is embedding them.", code="space_not_ready")
     repository.create_index(session, space)  # present already unless restored from a backup
-    collection.active_space_id = space.id
+    repository.set_active(session, collection.id, space.id)
     session.commit()
-    return _view(space, True)
+    return _view(space)
 
 
 def resume(session: Session, principal: Principal, collection_id: uuid.UUID,
@@ -152,7 +153,7 @@ def resume(session: Session, principal: Principal, collection_id: uuid.UUID,
     space.error = None
     session.commit()
     queue.send_reembed(space.id)
-    return _view(space, False)
+    return _view(space)
 
 
 def drop(session: Session, principal: Principal, collection_id: uuid.UUID, ref: str) -> None:
@@ -163,7 +164,7 @@ def drop(session: Session, principal: Principal, collection_id: uuid.UUID, ref: 
         raise Conflict("The default space lives in the chunks table and cannot be dropped.",
                        code="space_default")
     space = _space(session, collection, ref, lock=True)
-    if collection.active_space_id == space.id:
+    if space.active:
         raise Conflict("The active space cannot be dropped; activate another one first.",
                        code="space_active")
     repository.drop(session, space)
