@@ -24,6 +24,10 @@ _BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 # is a few hundred tokens, so this only bounds hostile input).
 _BATCH_TOKENS = 1024
 _MAX_CHARS = 3000
+# Texts per request, and the least timeout of one: this CPU build of llama.cpp embeds a few
+# dozen tokens per second here, so a request of 32 chunks outlived OPENAI_TIMEOUT_S.
+_REQUEST_TEXTS = 4
+_MIN_TIMEOUT_S = 300.0
 _servers: dict[tuple[str, int], Any] = {}
 _lock = threading.Lock()
 
@@ -70,7 +74,8 @@ class LlamaCppEmbedder(OpenAICompatibleEmbedder):
                  timeout_s: float) -> None:
         server = _server(path, threads)
         super().__init__(base_url=f"{server.listening_address}/v1", api_key=None, model=model,
-                         dim=0, batch_size=batch_size, timeout_s=timeout_s)
+                         dim=0, batch_size=min(batch_size, _REQUEST_TEXTS),
+                         timeout_s=max(timeout_s, _MIN_TIMEOUT_S))
         self.dim = self.probe_dim()
 
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
