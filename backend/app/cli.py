@@ -8,6 +8,7 @@
   cairn sweep-orphans    delete stored originals no document references (past the grace)
   cairn create-user      create a user: --email --password[-file] --role admin|member
   cairn ingest PATH...   upload files/folders through the API, with progress (app/cli_client.py)
+  cairn spaces ...       embedding spaces: add a model, follow the re-embedding, switch
   cairn status           services, queue depths, documents by status (through the API)
   cairn backup DEST      database snapshot + originals + manifest (app/backup)
   cairn restore SRC      restore a backup into an empty installation
@@ -181,6 +182,9 @@ def _register_extensions(sub: argparse._SubParsersAction) -> None:  # type: igno
     from app.cli_client import register as register_client
 
     register_client(sub)
+    from app.cli_spaces import register as register_spaces
+
+    register_spaces(sub)
     from app.backup.cli import register as register_backup
 
     register_backup(sub)

@@ -33,6 +33,7 @@ from app.mcp_server.endpoint import mcp_route
 from app.metrics.router import instrument
 from app.providers.embeddings import get_embedder
 from app.search.router import router as search_router
+from app.spaces.router import router as spaces_router
 from app.tasks.router import router as tasks_router
 from app.web import install_web
 
@@ -83,7 +84,7 @@ def create_app() -> FastAPI:
         auth_router, users_router, keys_router,
         documents_router, collections_router, search_router, tasks_router, chat_router,
         events_router, image_search_router, image_documents_router, labels_router,
-        evalsets_router,
+        evalsets_router, spaces_router,
     ):
         api.include_router(router)
     app.include_router(api)

@@ -8,6 +8,7 @@ from app.evalsets.models import EvalSet
 from app.images.models import ImageVector
 from app.labels.models import Label, LabelerRun, LabelJob, Taxonomy
 from app.search.models import ChunkTerm, CollectionTerm
+from app.spaces.models import EmbeddingSpace, SpaceVector
 
 __all__ = [
     "ApiKey",
@@ -20,6 +21,7 @@ __all__ = [
     "Document",
     "DocumentImage",
     "DocumentStatus",
+    "EmbeddingSpace",
     "EvalSet",
     "ImageVector",
     "Label",
@@ -27,6 +29,7 @@ __all__ = [
     "LabelerRun",
     "Message",
     "RefreshToken",
+    "SpaceVector",
     "Taxonomy",
     "User",
 ]

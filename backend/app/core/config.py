@@ -93,6 +93,8 @@ class Settings(BaseSettings):
     openai_base_url: str = "https://api.openai.com/v1"
     openai_api_key: str | None = None
     openai_timeout_s: float = 60.0
+    # Chunks a re-embedding job (app/spaces) embeds and commits at a time: its resume step.
+    space_reembed_batch: int = Field(default=64, ge=1, le=4096)
 
     # --- chunking -----------------------------------------------------------------------------
     chunk_size_tokens: int = 200

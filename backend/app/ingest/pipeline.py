@@ -28,10 +28,12 @@ from app.images import repository as images_repository
 from app.images.analysis import ImageAnalysis
 from app.ingest import embed_batcher
 from app.ingest.chunker import ChunkDraft, chunk_document
+from app.ingest.embedding_text import embedding_text
 from app.ingest.parsers import ParseError, parse
 from app.metrics import registry as ingest_metrics
 from app.providers.embeddings import EmbeddingError, get_embedder
 from app.search import bulk_index
+from app.spaces import vectors as spaces
 from app.storage import ObjectNotFound, content_key, get_store
 
 log = get_logger(__name__)
@@ -159,7 +161,8 @@ def run(document_id: uuid.UUID, task_id: str | None = None) -> Outcome:
     _set_stage(document_id, IngestStage.writing)
 
     clock = time.perf_counter()
-    extras = Extras(thumbnail_key, parsed.pages, parsed.image, parsed.vision, parsed.vision_error)
+    extras = Extras(thumbnail_key, parsed.pages, parsed.image, parsed.vision, parsed.vision_error,
+                    parsed.title)
     _write(document_id, drafts, vectors, embedder.model_name, timings, clock, extras)
     ingest_metrics.record_ingest(timings, chunks=len(drafts))
     log.info("document_ready", document_id=str(document_id), chunks=len(drafts), **timings)
@@ -175,6 +178,7 @@ class Extras:
     image: dict[str, Any] | None
     vision: ImageAnalysis | None = None
     vision_error: str | None = None
+    title: str | None = None
 
 
 def _store_thumbnail(data: bytes | None, timings: dict[str, float]) -> str | None:
@@ -191,10 +195,7 @@ def _store_thumbnail(data: bytes | None, timings: dict[str, float]) -> str | Non
 
 
 def _embedding_text(draft: ChunkDraft, title: str | None) -> str:
-    """Later chunks lose the document's title; put it back in front for the embedder."""
-    if title and draft.ordinal > 0 and get_settings().chunk_title_prefix:
-        return f"{title}\n{draft.text}"
-    return draft.text
+    return embedding_text(draft.text, draft.ordinal, title)
 
 
 def _write(
@@ -222,6 +223,7 @@ def _write(
             for d, v in zip(drafts, vectors, strict=True)
         ]
         bulk_index.write_chunks(session, document_id, doc.collection_id, rows, model)
+        spaces.write_vectors(session, doc, extras.title)  # the collection's other models
         timings["write_ms"] = _lap(clock)
         stages.advance(doc, IngestStage.done)
         doc.chunk_count = len(drafts)

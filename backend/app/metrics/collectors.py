@@ -71,3 +71,31 @@ class ScrapeTimeCollector(Collector):
             for name, n in depths.items():
                 family.add_metric([name], n)
             yield family
+        yield from space_families()
+
+
+def space_families() -> Iterator[GaugeMetricFamily]:
+    """Each extra embedding space's re-embedding progress (app/spaces), read at scrape time."""
+    from app.spaces.repository import all_spaces
+
+    labels = ["collection", "space", "model", "status", "active"]
+    try:
+        with session_scope() as session:
+            rows = [(str(s.collection_id), str(s.id), f"{s.provider}:{s.model}", s.status,
+                     str(s.active).lower(), s.embedded, s.total)
+                    for s in all_spaces(session)]
+    except Exception as exc:
+        log.warning("metrics_spaces_unavailable", error_type=type(exc).__name__)
+        return
+    progress = GaugeMetricFamily("cairn_embedding_space_progress", "Share of a collection's "
+                                 "chunks embedded into an embedding space (1 = complete).",
+                                 labels=labels)
+    embedded = GaugeMetricFamily("cairn_embedding_space_chunks", "Chunks embedded into an "
+                                 "embedding space, and the collection's total.",
+                                 labels=[*labels, "kind"])
+    for *names, done, total in rows:
+        progress.add_metric(names, done / total if total else 1.0)
+        embedded.add_metric([*names, "embedded"], done)
+        embedded.add_metric([*names, "total"], total)
+    yield progress
+    yield embedded

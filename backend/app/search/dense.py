@@ -9,6 +9,7 @@ runs again exactly. Filters therefore never truncate the result below what exist
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import text
@@ -20,10 +21,43 @@ from app.search.filters import SearchScope
 _BOUND = "SELECT COALESCE(sum(chunk_count), 0) FROM collections WHERE id = ANY(:ids)"
 
 
+@dataclass(frozen=True)
+class VectorSource:
+    """Which vectors a dense search compares (app/spaces): the default space, chunks.embedding
+    with its HNSW index (space_id None), or an extra space's rows of space_vectors cast to its
+    dimension, which its partial HNSW index matches. The query vector must be the space's."""
+
+    space_id: int | None = None
+    dim: int = 0
+
+    @property
+    def tables(self) -> str:
+        if self.space_id is None:
+            return "chunks c JOIN documents d ON d.id = c.document_id"
+        return ("space_vectors v JOIN chunks c ON c.id = v.chunk_id "
+                f"JOIN documents d ON d.id = c.document_id AND v.space_id = {int(self.space_id)}")
+
+    @property
+    def column(self) -> str:
+        return "c.embedding" if self.space_id is None else f"(v.embedding::vector({self.dim}))"
+
+    @property
+    def query(self) -> str:
+        if self.space_id is None:
+            return "CAST(:qv AS vector)"
+        return f"CAST(:qv AS vector({self.dim}))"
+
+
+DEFAULT_SOURCE = VectorSource()
+
+
 def dense_search(
-    session: Session, query_vector: list[float], scope: SearchScope, limit: int
+    session: Session, query_vector: list[float], scope: SearchScope, limit: int,
+    source: VectorSource = DEFAULT_SOURCE,
 ) -> list[tuple[int, float]]:
     """(chunk_id, cosine similarity) best first."""
+    if source.space_id is not None and len(query_vector) != source.dim:
+        raise ValueError("the query vector is not of the searched space's model")
     settings = get_settings()
     where, params = scope.sql()
     params = {**params, "qv": _vec(query_vector), "limit": limit}
@@ -33,43 +67,45 @@ def dense_search(
     # a short HNSW answer still falls back to the exact scan below).
     bound: int = session.execute(text(_BOUND), {"ids": list(scope.collection_ids)}).scalar_one()
     if bound <= settings.exact_search_max_chunks:
-        return _exact(session, where, params)
+        return _exact(session, where, params, source)
     if scope.collections_only():
         candidates = bound  # whole collections: the bound is the count, no count query
     else:
-        count = f"SELECT count(*) FROM chunks c JOIN documents d ON d.id = c.document_id " \
-                f"WHERE {where}"  # fmt: skip
+        count = f"SELECT count(*) FROM {source.tables} WHERE {where}"
         candidates = session.execute(text(count), params).scalar_one()
     if candidates == 0:
         return []
     if candidates > settings.exact_search_max_chunks:
-        rows = _hnsw(session, where, params, limit, settings.hnsw_ef_search)
+        rows = _hnsw(session, where, params, limit, settings.hnsw_ef_search, source)
         if len(rows) >= min(limit, candidates):
             return rows
-    return _exact(session, where, params)
+    return _exact(session, where, params, source)
 
 
-def _exact(session: Session, where: str, params: dict[str, Any]) -> list[tuple[int, float]]:
+def _exact(
+    session: Session, where: str, params: dict[str, Any], source: VectorSource
+) -> list[tuple[int, float]]:
     # Ordering by the similarity (not by the distance operator) keeps the planner from using
     # the HNSW index: an exact scan, each vector read and compared once (a MATERIALIZED CTE
     # copied every vector first and computed each distance twice: 1.7x slower at 10k chunks).
     sql = f"""
-        SELECT c.id, 1 - (c.embedding <=> CAST(:qv AS vector)) AS score
-        FROM chunks c JOIN documents d ON d.id = c.document_id
+        SELECT c.id, 1 - ({source.column} <=> {source.query}) AS score
+        FROM {source.tables}
         WHERE {where}
         ORDER BY score DESC, c.id LIMIT :limit"""
     return _rows(session, sql, params)
 
 
 def _hnsw(
-    session: Session, where: str, params: dict[str, Any], limit: int, ef_search: int
+    session: Session, where: str, params: dict[str, Any], limit: int, ef_search: int,
+    source: VectorSource,
 ) -> list[tuple[int, float]]:
     session.execute(text(f"SET LOCAL hnsw.ef_search = {min(max(int(ef_search), limit), 1000)}"))
     sql = f"""
-        SELECT c.id, 1 - (c.embedding <=> CAST(:qv AS vector)) AS score
-        FROM chunks c JOIN documents d ON d.id = c.document_id
+        SELECT c.id, 1 - ({source.column} <=> {source.query}) AS score
+        FROM {source.tables}
         WHERE {where}
-        ORDER BY c.embedding <=> CAST(:qv AS vector) LIMIT :limit"""
+        ORDER BY {source.column} <=> {source.query} LIMIT :limit"""
     return _rows(session, sql, params)
 
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextvars import copy_context
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
@@ -22,18 +20,16 @@ from app.collections.access import readable_collection_ids
 from app.core.config import get_settings
 from app.core.errors import Unprocessable
 from app.core.timing import stage
-from app.providers.embeddings import get_embedder
 from app.providers.rerank import get_reranker
 from app.search import fusion, repository
-from app.search.dense import dense_search
 from app.search.filters import SearchScope
 from app.search.hydrate import load_sources
 from app.search.lexical import QueryTerms, lexical_search, query_terms
 from app.search.schemas import RetrieverScore, SearchHit, SearchRequest, SearchResponse
+from app.search.space_routing import SpaceQuery, dense, embed_async
 
 # The deepest candidate list grouping may ask each retriever for.
 MAX_GROUP_DEPTH = 2000
-_EMBED_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="query-embed")
 
 
 @dataclass
@@ -71,7 +67,8 @@ def search(session: Session, request: SearchRequest, principal: Principal) -> Se
     start = time.perf_counter()
     with stage("search_scope"):
         scope = build_scope(session, request, principal)  # first: an unknown name costs no model
-    vector = embed_async(request)  # the model works while Postgres answers the lexical side
+    # Per active space; the model works while Postgres answers the lexical side.
+    vector = embed_async(session, request, scope)
     terms: QueryTerms | None = None
     if request.mode != "vector" or request.highlights:  # BM25's terms, or the words to mark
         with stage("search_terms"):
@@ -121,7 +118,7 @@ def retrieve(
     *,
     scope: SearchScope | None = None,
     terms: QueryTerms | None = None,
-    vector: Future[list[float]] | None = None,
+    vector: list[SpaceQuery] | None = None,
 ) -> list[Candidate]:
     """Every candidate in final order (before offset/k), chunks or documents' best chunks.
 
@@ -135,7 +132,7 @@ def retrieve(
     wanted = request.offset + request.k
     depth = max(settings.hybrid_candidates, wanted)
     if vector is None:
-        vector = embed_async(request)
+        vector = embed_async(session, request, scope)
     while True:
         with stage("search_lexical"):
             lexical = (
@@ -144,10 +141,8 @@ def retrieve(
             )  # fmt: skip
         lists: dict[str, list[tuple[int, float]]] = {}
         if vector is not None:
-            with stage("search_embed_wait"):
-                query_vector = vector.result()
-            with stage("search_dense"):
-                lists["vector"] = dense_search(session, query_vector, scope, depth)
+            with stage("search_dense"):  # includes waiting for the query's embedding
+                lists["vector"] = dense(session, vector, scope, depth)
         if lexical is not None:
             lists["lexical"] = lexical
         ranked = fuse(lists)
@@ -162,19 +157,6 @@ def retrieve(
         if len(grouped) >= wanted or exhausted or depth >= MAX_GROUP_DEPTH:
             return grouped
         depth = min(depth * 4, MAX_GROUP_DEPTH)
-
-
-def embed_async(request: SearchRequest) -> Future[list[float]] | None:
-    """The query vector, computed in a worker thread (ONNX runs without the GIL), so a
-    hybrid search's lexical SQL runs meanwhile; None when the mode needs no vector."""
-    if request.mode not in ("hybrid", "vector"):
-        return None
-    return _EMBED_POOL.submit(copy_context().run, _embed, request.query)
-
-
-def _embed(query: str) -> list[float]:
-    with stage("search_embed"):
-        return get_embedder().embed_query(query)
 
 
 def fuse(lists: dict[str, list[tuple[int, float]]]) -> list[tuple[int, float]]:

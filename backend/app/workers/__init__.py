@@ -56,6 +56,7 @@ def create_celery() -> Celery:
             "labels.label_document": {"queue": QUEUE_LABEL},
             "labels.relabel_collection": {"queue": QUEUE_LABEL},
             "labels.reconcile": {"queue": QUEUE_MAINTENANCE},
+            "spaces.reembed": {"queue": QUEUE_MAINTENANCE},
         },
         beat_schedule={
             "reconcile-documents": {"task": "documents.reconcile", "schedule": 60.0},
@@ -65,7 +66,7 @@ def create_celery() -> Celery:
                 "schedule": float(settings.orphan_sweep_interval_s),
             },
         },
-        imports=("app.documents.tasks", "app.labels.tasks"),
+        imports=("app.documents.tasks", "app.labels.tasks", "app.spaces.tasks"),
     )
     return app
 

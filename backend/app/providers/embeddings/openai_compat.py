@@ -68,6 +68,18 @@ class OpenAICompatibleEmbedder(Embedder):
             )
         return [_normalise(v) for v in vectors]
 
+    def probe_dim(self) -> int:
+        """The dimension the model answers with (one tiny request)."""
+        try:
+            resp = self.client.post("/embeddings", json={"model": self.model_name, "input": ["a"]})
+        except httpx.HTTPError as exc:
+            raise EmbeddingError(f"embedding API unreachable: {exc}", transient=True) from exc
+        try:
+            resp.raise_for_status()
+            return len(resp.json()["data"][0]["embedding"])
+        except (httpx.HTTPStatusError, KeyError, IndexError, TypeError, ValueError) as exc:
+            raise EmbeddingError(f"embedding API answered {resp.status_code}") from exc
+
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
         out: list[list[float]] = []
         for start in range(0, len(texts), self.batch_size):

@@ -1,0 +1,80 @@
+"""Dense retrieval per embedding space (app/spaces).
+
+Each searched collection answers from its active space. The query is embedded once per space
+by that space's own embedder (providers factory, one per spec) and compared only with that
+space's vectors: a `SpaceQuery` carries the vector together with the `VectorSource` it was
+made for and the collections on that space, and dense.py refuses a vector of another
+dimension. When the collections are on different spaces, dense runs once per space and the
+lists are merged by score. Collections that never switched stay on the default source, so
+their query is today's (chunks.embedding, its HNSW index, no extra join).
+"""
+
+from __future__ import annotations
+
+import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextvars import copy_context
+from dataclasses import dataclass, replace
+
+from sqlalchemy.orm import Session
+
+from app.core.timing import stage
+from app.providers.embeddings import EmbedderSpec, default_spec, get_embedder_for
+from app.search.dense import DEFAULT_SOURCE, VectorSource, dense_search
+from app.search.filters import SearchScope
+from app.search.schemas import SearchRequest
+from app.spaces import repository
+
+_EMBED_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="query-embed")
+
+
+@dataclass(frozen=True)
+class SpaceQuery:
+    source: VectorSource
+    collection_ids: list[uuid.UUID]
+    vector: Future[list[float]]
+
+
+def embed_async(
+    session: Session, request: SearchRequest, scope: SearchScope
+) -> list[SpaceQuery] | None:
+    """The query embedded for each active space of the scope's collections, in worker threads
+    (ONNX runs without the GIL) so the lexical SQL runs meanwhile; None when the mode needs
+    no vector."""
+    if request.mode not in ("hybrid", "vector"):
+        return None
+    groups: dict[tuple[EmbedderSpec, VectorSource], list[uuid.UUID]] = {}
+    for collection_id, space in repository.active_spaces(session, scope.collection_ids):
+        if space is None:
+            key = (default_spec(), DEFAULT_SOURCE)
+        else:
+            key = (EmbedderSpec(space.provider, space.model, space.dim),
+                   VectorSource(space.id, space.dim))
+        groups.setdefault(key, []).append(collection_id)
+    if not groups:
+        groups[(default_spec(), DEFAULT_SOURCE)] = []
+    return [
+        SpaceQuery(source, ids, _EMBED_POOL.submit(copy_context().run, _embed, spec,
+                                                   request.query))
+        for (spec, source), ids in groups.items()
+    ]
+
+
+def _embed(spec: EmbedderSpec, query: str) -> list[float]:
+    with stage("search_embed"):
+        return get_embedder_for(spec).embed_query(query)
+
+
+def dense(
+    session: Session, queries: list[SpaceQuery], scope: SearchScope, limit: int
+) -> list[tuple[int, float]]:
+    """(chunk_id, cosine similarity) best first, each collection searched in its own space."""
+    if len(queries) == 1:
+        q = queries[0]
+        return dense_search(session, q.vector.result(), scope, limit, q.source)
+    merged: list[tuple[int, float]] = []
+    for q in queries:
+        part = replace(scope, collection_ids=q.collection_ids)
+        merged += dense_search(session, q.vector.result(), part, limit, q.source)
+    merged.sort(key=lambda item: (-item[1], item[0]))
+    return merged[:limit]
