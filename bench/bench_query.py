@@ -122,10 +122,15 @@ def recall(
 
 def run_size(
     args: argparse.Namespace, urls: dict[str, str], headers: dict[str, str], collection: str,
-    short: list[str], long: list[str],
+    short: list[str], long: list[str], cases: list[dict[str, Any]], size: str,
 ) -> list[dict[str, Any]]:  # fmt: skip
-    """Every latency case at the current size, for every API."""
-    cases: list[dict[str, Any]] = []
+    """Every latency case at the current size, for every API, appended to `cases` as it is
+    measured (an interrupted run keeps them)."""
+    mine: list[dict[str, Any]] = []
+
+    def keep(case: dict[str, Any]) -> None:
+        mine.append(case)
+        cases.append({"size": size, **case})
     for api, url in urls.items():
         client = httpx.Client(base_url=url, headers=headers, timeout=120)
         # the baseline may not know `highlights`: it always highlighted
@@ -144,21 +149,51 @@ def run_size(
                         row = search_load.concurrent(
                             url, short, mode, collection, 10, threads=threads, total=total,
                             headers=headers, extra=extra)  # fmt: skip
-                        cases.append({"api": api, "mode": mode, "highlights": hl,
-                                      "concurrency": threads, "query_chars": "short", **row})
+                        keep({"api": api, "mode": mode, "highlights": hl,
+                              "concurrency": threads, "query_chars": "short", **row})
                         print(f"  {api:<10} {mode:<8} hl={hl!s:<5} c={threads:<3} "
                               f"p50 {row['p50_ms']:>7} p95 {row['p95_ms']:>7} "
                               f"p99 {row['p99_ms']:>7} qps {row['qps']:>6}", flush=True)
                 if long:
                     row = search_load.sequential(client, long, mode, collection, 10,
                                                  {} if api != "this" else {"highlights": False})
-                    cases.append({"api": api, "mode": mode, "highlights": False,
-                                  "concurrency": 1, "query_chars": args.long_chars, **row})
+                    keep({"api": api, "mode": mode, "highlights": False,
+                          "concurrency": 1, "query_chars": args.long_chars, **row})
                     print(f"  {api:<10} {mode:<8} {args.long_chars}-char p50 {row['p50_ms']} "
                           f"p95 {row['p95_ms']}", flush=True)
         finally:
             client.close()
-    return cases
+    return mine
+
+
+def measure(
+    args: argparse.Namespace, sizes: list[int], report: dict[str, Any], plat: Any,
+    embedder: Any, seeds: Seeds, urls: dict[str, str], headers: dict[str, str],
+    collection: str, collection_id: Any, short: list[str], long: list[str],
+) -> None:  # fmt: skip
+    """Grow the collection to each size and measure it; results go into `report`."""
+    dsn = plat.env["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
+    loaded = 0
+    for size in sizes:
+
+        steps = add_chunks(dsn, collection_id, seeds, size - loaded,
+                           model=embedder.model_name)  # fmt: skip
+        loaded = size
+        print(f"{label(size)}: loaded in {steps['total_s']}s {steps}", flush=True)
+        cases = run_size(args, urls, headers, collection, short, long, report["cases"],
+                         label(size))
+        with httpx.Client(base_url=plat.api_url, headers=headers, timeout=120) as client:
+            stages = server_stages(client, short[:60], collection)
+            rec = recall(client, collection, collection_id, short[: args.recall_queries])
+        print(f"  stages (ms): {stages}\n  recall@10: {rec}", flush=True)
+        report["sizes"][label(size)] = {"chunks": size, "load": steps,
+                                        "server_stages_ms": stages, "recall_at_10": rec}
+        report["summary"][label(size)] = {
+            c["mode"]: {"p50_ms": c["p50_ms"], "p95_ms": c["p95_ms"], "p99_ms": c["p99_ms"],
+                        "qps": c["qps"], "recall_at_10": rec.get(c["mode"])}
+            for c in cases if c["api"] == "this" and c["concurrency"] == 1
+            and c["highlights"] is False and c["query_chars"] == "short"
+        }  # fmt: skip
 
 
 def main() -> int:
@@ -210,31 +245,13 @@ def main() -> int:
                           headers=headers, timeout=30)  # fmt: skip
         made.raise_for_status()
         collection_id = made.json()["id"]
-        dsn = plat.env["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
         urls = {"this": plat.api_url}
         if args.baseline:
             baseline, urls["baseline"], tree = start_baseline(plat, args.baseline)
-        loaded = 0
-        for size in sizes:
-            steps = add_chunks(dsn, collection_id, seeds, size - loaded,
-                               model=embedder.model_name)  # fmt: skip
-            loaded = size
-            print(f"{label(size)}: loaded in {steps['total_s']}s {steps}", flush=True)
-            cases = run_size(args, urls, headers, collection, short, long)
-            with httpx.Client(base_url=plat.api_url, headers=headers, timeout=120) as client:
-                stages = server_stages(client, short[:60], collection)
-                rec = recall(client, collection, collection_id, short[: args.recall_queries])
-            print(f"  stages (ms): {stages}\n  recall@10: {rec}", flush=True)
-            report["sizes"][label(size)] = {"chunks": size, "load": steps,
-                                            "server_stages_ms": stages, "recall_at_10": rec}
-            for case in cases:
-                report["cases"].append({"size": label(size), **case})
-            report["summary"][label(size)] = {
-                c["mode"]: {"p50_ms": c["p50_ms"], "p95_ms": c["p95_ms"], "p99_ms": c["p99_ms"],
-                            "qps": c["qps"], "recall_at_10": rec.get(c["mode"])}
-                for c in cases if c["api"] == "this" and c["concurrency"] == 1
-                and c["highlights"] is False and c["query_chars"] == "short"
-            }  # fmt: skip
+        measure(args, sizes, report, plat, embedder, seeds, urls, headers, collection,
+                collection_id, short, long)
+    except KeyboardInterrupt:  # Ctrl-C: keep what was measured
+        report["interrupted"] = True
     finally:
         if baseline is not None:
             baseline.stop()
@@ -260,7 +277,7 @@ def print_table(report: dict[str, Any]) -> None:
     print(f"\n{'size':>5} {'api':<9} {'mode':<8} {'query':>5} {'hl':<5} {'conc':>4} "
           f"{'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'qps':>7} {'recall@10':>9}")  # fmt: skip
     for c in report["cases"]:
-        rec = report["sizes"][c["size"]]["recall_at_10"].get(c["mode"], "")
+        rec = report["sizes"].get(c["size"], {}).get("recall_at_10", {}).get(c["mode"], "")
         print(f"{c['size']:>5} {c['api']:<9} {c['mode']:<8} {c['query_chars']!s:>5} "
               f"{c['highlights']!s:<5} {c['concurrency']:>4} {c['p50_ms']:>8} {c['p95_ms']:>8} "
               f"{c['p99_ms']:>8} {c.get('qps', '-')!s:>7} {rec!s:>9}")
