@@ -26,7 +26,7 @@ from app.documents.models import Chunk, Document, DocumentStatus
 from app.documents.stages import IngestStage
 from app.images import repository as images_repository
 from app.images.analysis import ImageAnalysis
-from app.ingest.chunker import ChunkDraft, chunk_document
+from app.ingest.chunker import ChunkDraft, chunk_document, shown_chunks
 from app.ingest.parsers import ParseError, parse
 from app.metrics import registry as ingest_metrics
 from app.providers.embeddings import EmbeddingError, get_embedder
@@ -135,6 +135,8 @@ def run(document_id: uuid.UUID, task_id: str | None = None) -> Outcome:
         embedder.count_tokens,
         chunk_size=settings.chunk_size_tokens,
         overlap=settings.chunk_overlap_tokens,
+        granularity=settings.index_granularity,
+        window_tokens=embedder.window_tokens or settings.embedding_max_tokens,
     )
     timings["chunk_ms"] = _lap(clock)
 
@@ -160,9 +162,10 @@ def run(document_id: uuid.UUID, task_id: str | None = None) -> Outcome:
     clock = time.perf_counter()
     extras = Extras(thumbnail_key, parsed.pages, parsed.image, parsed.vision, parsed.vision_error)
     _write(document_id, drafts, vectors, embedder.model_name, timings, clock, extras)
-    ingest_metrics.record_ingest(timings, chunks=len(drafts))
-    log.info("document_ready", document_id=str(document_id), chunks=len(drafts), **timings)
-    return Outcome("ready", len(drafts))
+    shown = shown_chunks(drafts)
+    ingest_metrics.record_ingest(timings, chunks=shown)
+    log.info("document_ready", document_id=str(document_id), chunks=shown, **timings)
+    return Outcome("ready", shown)
 
 
 @dataclass
@@ -191,7 +194,9 @@ def _store_thumbnail(data: bytes | None, timings: dict[str, float]) -> str | Non
 
 def _embedding_text(draft: ChunkDraft, title: str | None) -> str:
     """Later chunks lose the document's title; put it back in front for the embedder."""
-    if title and draft.ordinal > 0 and get_settings().chunk_title_prefix:
+    if title and draft.ordinal > 0 and draft.granularity == "chunk" and (
+        get_settings().chunk_title_prefix
+    ):
         return f"{title}\n{draft.text}"
     return draft.text
 
@@ -225,6 +230,7 @@ def _write(
                 embedding_model=model,
                 source=d.source,
                 boxes=d.boxes,
+                granularity=d.granularity,
             )
             for d, v in zip(drafts, vectors, strict=True)
         )
@@ -232,7 +238,7 @@ def _write(
         lexical_index.index_document(session, document_id)
         timings["write_ms"] = _lap(clock)
         stages.advance(doc, IngestStage.done)
-        doc.chunk_count = len(drafts)
+        doc.chunk_count = shown_chunks(drafts)
         doc.embedding_model = model
         doc.timings = timings
         doc.finished_at = func.now()

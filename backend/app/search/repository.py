@@ -27,3 +27,47 @@ def chunk_texts(session: Session, chunk_ids: list[int]) -> dict[int, str]:
         text("SELECT id, text FROM chunks WHERE id = ANY(:ids)"), {"ids": chunk_ids}
     )
     return {int(r[0]): str(r[1]) for r in rows}
+
+
+def non_chunk_rows(session: Session, row_ids: list[int]) -> dict[int, uuid.UUID]:
+    """Row id -> document id, for the rows that are not chunks (granularity 'document')."""
+    if not row_ids:
+        return {}
+    rows = session.execute(
+        text("SELECT id, document_id FROM chunks WHERE id = ANY(:ids) AND granularity <> 'chunk'"),
+        {"ids": row_ids},
+    )
+    return {int(r[0]): r[1] for r in rows}
+
+
+def nearest_chunks(
+    session: Session, document_ids: list[uuid.UUID], vector: list[float]
+) -> dict[uuid.UUID, int]:
+    """Document id -> its chunk nearest the vector (cosine), ties by ordinal."""
+    rows = session.execute(
+        text(
+            "SELECT DISTINCT ON (document_id) document_id, id FROM chunks "
+            "WHERE document_id = ANY(:docs) AND granularity = 'chunk' "
+            "ORDER BY document_id, embedding <=> CAST(:qv AS vector), ordinal"
+        ),
+        {"docs": document_ids, "qv": "[" + ",".join(f"{x:.7g}" for x in vector) + "]"},
+    )
+    return {r[0]: int(r[1]) for r in rows}
+
+
+def most_matching_chunks(
+    session: Session, document_ids: list[uuid.UUID], lexemes: list[str]
+) -> dict[uuid.UUID, int]:
+    """Document id -> its chunk holding the most of the lexemes (weighted by tf), ties by
+    ordinal: the lexical stand-in for the nearest chunk when there is no query vector."""
+    rows = session.execute(
+        text(
+            "SELECT DISTINCT ON (c.document_id) c.document_id, c.id FROM chunks c "
+            "LEFT JOIN chunk_terms p ON p.chunk_id = c.id AND p.term = ANY(:terms) "
+            "WHERE c.document_id = ANY(:docs) AND c.granularity = 'chunk' "
+            "GROUP BY c.document_id, c.id, c.ordinal "
+            "ORDER BY c.document_id, count(p.term) DESC, COALESCE(sum(p.tf), 0) DESC, c.ordinal"
+        ),
+        {"docs": document_ids, "terms": lexemes},
+    )
+    return {r[0]: int(r[1]) for r in rows}

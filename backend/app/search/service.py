@@ -22,7 +22,7 @@ from app.core.config import get_settings
 from app.core.errors import Unprocessable
 from app.providers.embeddings import get_embedder
 from app.providers.rerank import get_reranker
-from app.search import fusion, repository
+from app.search import fusion, granularity, repository
 from app.search.dense import dense_search
 from app.search.filters import SearchScope
 from app.search.hydrate import load_sources
@@ -62,6 +62,8 @@ def build_scope(session: Session, request: SearchRequest, principal: Principal) 
         scope.metadata = f.metadata
         scope.labels = f.labels
         scope.label_min_confidence = f.label_min_confidence
+    if get_settings().index_granularity == "chunk":
+        granularity.restrict_to_chunks(scope)
     return scope
 
 
@@ -137,6 +139,11 @@ def retrieve(
             lists["vector"] = dense_search(session, vector.result(), scope, depth)
         if lexical is not None:
             lists["lexical"] = lexical
+        if settings.index_granularity != "chunk":  # rows of other granularities -> chunks
+            lists = granularity.to_chunks(
+                session, lists, vector.result() if vector is not None else None,
+                terms.lexemes() if terms is not None else [],
+            )
         ranked = fuse(lists)
         details = retriever_details(lists)
         if use_rerank:

@@ -1,0 +1,61 @@
+"""Several granularities: map hits on extra representations back to chunks.
+
+Besides its chunks, a document may be indexed whole (a `chunks` row with granularity
+'document', see ingest/chunker.py `extra_drafts`), with its own vector and postings. The
+retrievers rank every row alike; before fusion each retriever's list is rewritten so that a
+non-chunk row becomes the document's chunk nearest the query (by cosine to the query vector;
+without one, in lexical mode, the chunk holding most of the query's terms), carrying the
+better of the two scores. A document's score in each retriever is therefore the best
+evidence over its granularities, and every hit still points to a chunk with its page and
+character range. Users never see non-chunk rows: chunk lists, counts and labels skip them.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.orm import Session
+
+from app.search import repository
+from app.search.filters import SearchScope
+
+CHUNK_ONLY = "c.granularity = 'chunk'"
+
+
+def restrict_to_chunks(scope: SearchScope) -> None:
+    """INDEX_GRANULARITY=chunk: the retrievers see chunk rows only (today's behaviour even
+    where rows of another granularity were indexed before the setting changed)."""
+    scope.extra.append((CHUNK_ONLY, {}))
+
+
+def to_chunks(
+    session: Session,
+    lists: dict[str, list[tuple[int, float]]],
+    vector: list[float] | None,
+    lexemes: list[str],
+) -> dict[str, list[tuple[int, float]]]:
+    """Each list with its non-chunk rows replaced by their document's best chunk (the best
+    score kept when that chunk is already listed), best first."""
+    ids = list({cid for items in lists.values() for cid, _ in items})
+    extra: dict[int, uuid.UUID] = repository.non_chunk_rows(session, ids)
+    if not extra:
+        return lists
+    docs = list(set(extra.values()))
+    best = (
+        repository.nearest_chunks(session, docs, vector)
+        if vector is not None
+        else repository.most_matching_chunks(session, docs, lexemes)
+    )
+    out: dict[str, list[tuple[int, float]]] = {}
+    for name, items in lists.items():
+        merged: dict[int, float] = {}
+        for cid, score in items:
+            if cid in extra:
+                target = best.get(extra[cid])
+                if target is None:
+                    continue  # the document lost its chunks meanwhile
+                cid = target
+            if cid not in merged or score > merged[cid]:
+                merged[cid] = score
+        out[name] = sorted(merged.items(), key=lambda kv: (-kv[1], kv[0]))
+    return out
