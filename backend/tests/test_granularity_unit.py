@@ -72,5 +72,5 @@ def test_unknown_granularity_is_refused(count_tokens: Any) -> None:
 
 def test_bad_index_granularity_setting_is_refused() -> None:
     with pytest.raises(ValidationError, match="index_granularity"):
-        Settings(index_granularity="sentences")  # type: ignore[arg-type]
+        Settings(index_granularity="sentences")
     assert Settings(index_granularity="chunk").index_granularity == "chunk"

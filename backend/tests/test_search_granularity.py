@@ -96,6 +96,11 @@ def test_whole_document_scores_by_its_document_row_and_the_hit_points_to_its_bes
     assert sorted(ids) == sorted(c[0] for c in chunks)
     assert listed["total"] == len(chunks)
     assert client.get(f"/api/v1/documents/{doc_id}").json()["chunk_count"] == len(chunks)
+    # The whole is found by its vector only: no postings, not in the collection's counts.
+    assert db.execute(text("SELECT count(*) FROM chunk_terms WHERE chunk_id = :i"),
+                      {"i": whole[0]}).scalar_one() == 0
+    assert db.execute(text("SELECT chunk_count FROM collections WHERE name = :n"),
+                      {"n": collection_name}).scalar_one() == len(chunks)
 
 
 def test_too_long_or_single_chunk_documents_get_no_document_row(

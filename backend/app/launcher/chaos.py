@@ -274,7 +274,8 @@ def _count_integrity(database_url: str, collection: str, report: ChaosReport) ->
                 conn.execute(
                     text(
                         "SELECT abs(k.chunk_count - (SELECT count(*) FROM chunks c "
-                        "WHERE c.collection_id = k.id)) FROM collections k WHERE k.name = :c"
+                        "WHERE c.collection_id = k.id AND c.granularity = 'chunk')) "
+                        "FROM collections k WHERE k.name = :c"
                     ),
                     params,
                 ).scalar_one_or_none()

@@ -1,13 +1,13 @@
 """Several granularities: map hits on extra representations back to chunks.
 
 Besides its chunks, a document may be indexed whole (a `chunks` row with granularity
-'document', see ingest/chunker.py `extra_drafts`), with its own vector and postings. The
-retrievers rank every row alike; before fusion each retriever's list is rewritten so that a
-non-chunk row becomes the document's chunk nearest the query (by cosine to the query vector;
-without one, in lexical mode, the chunk holding most of the query's terms), carrying the
-better of the two scores. A document's score in each retriever is therefore the best
-evidence over its granularities, and every hit still points to a chunk with its page and
-character range. Users never see non-chunk rows: chunk lists, counts and labels skip them.
+'document', see ingest/chunker.py `extra_drafts`) with its own vector. Such rows have no
+lexical postings (search/lexical_index.py indexes chunks only), so only dense retrieval
+finds them. Before fusion the dense list is rewritten so that a non-chunk row becomes the
+document's chunk nearest the query vector, carrying the better of the two scores. A
+document's dense score is therefore the best evidence over its granularities, and every hit
+still points to a chunk with its page and character range. Users never see non-chunk rows:
+chunk lists, counts and labels skip them.
 """
 
 from __future__ import annotations
@@ -31,8 +31,7 @@ def restrict_to_chunks(scope: SearchScope) -> None:
 def to_chunks(
     session: Session,
     lists: dict[str, list[tuple[int, float]]],
-    vector: list[float] | None,
-    lexemes: list[str],
+    vector: list[float],
 ) -> dict[str, list[tuple[int, float]]]:
     """Each list with its non-chunk rows replaced by their document's best chunk (the best
     score kept when that chunk is already listed), best first."""
@@ -41,11 +40,7 @@ def to_chunks(
     if not extra:
         return lists
     docs = list(set(extra.values()))
-    best = (
-        repository.nearest_chunks(session, docs, vector)
-        if vector is not None
-        else repository.most_matching_chunks(session, docs, lexemes)
-    )
+    best = repository.nearest_chunks(session, docs, vector)
     out: dict[str, list[tuple[int, float]]] = {}
     for name, items in lists.items():
         merged: dict[int, float] = {}

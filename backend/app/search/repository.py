@@ -54,20 +54,3 @@ def nearest_chunks(
     )
     return {r[0]: int(r[1]) for r in rows}
 
-
-def most_matching_chunks(
-    session: Session, document_ids: list[uuid.UUID], lexemes: list[str]
-) -> dict[uuid.UUID, int]:
-    """Document id -> its chunk holding the most of the lexemes (weighted by tf), ties by
-    ordinal: the lexical stand-in for the nearest chunk when there is no query vector."""
-    rows = session.execute(
-        text(
-            "SELECT DISTINCT ON (c.document_id) c.document_id, c.id FROM chunks c "
-            "LEFT JOIN chunk_terms p ON p.chunk_id = c.id AND p.term = ANY(:terms) "
-            "WHERE c.document_id = ANY(:docs) AND c.granularity = 'chunk' "
-            "GROUP BY c.document_id, c.id, c.ordinal "
-            "ORDER BY c.document_id, count(p.term) DESC, COALESCE(sum(p.tf), 0) DESC, c.ordinal"
-        ),
-        {"docs": document_ids, "terms": lexemes},
-    )
-    return {r[0]: int(r[1]) for r in rows}

@@ -139,11 +139,8 @@ def retrieve(
             lists["vector"] = dense_search(session, vector.result(), scope, depth)
         if lexical is not None:
             lists["lexical"] = lexical
-        if settings.index_granularity != "chunk":  # rows of other granularities -> chunks
-            lists = granularity.to_chunks(
-                session, lists, vector.result() if vector is not None else None,
-                terms.lexemes() if terms is not None else [],
-            )
+        if vector is not None and settings.index_granularity != "chunk":
+            lists = granularity.to_chunks(session, lists, vector.result())  # rows -> chunks
         ranked = fuse(lists)
         details = retriever_details(lists)
         if use_rerank:
