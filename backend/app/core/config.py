@@ -101,6 +101,11 @@ class Settings(BaseSettings):
     chunk_overlap_tokens: int = 32
     # Prefix later chunks with the document title before embedding them.
     chunk_title_prefix: bool = True
+    # Representations indexed besides the chunks (ingest/chunker.py extra_drafts,
+    # search/granularity.py). "document": also the whole document as one row where it fits
+    # the embedder's window (a hit on it points to the document's chunk nearest the query);
+    # "chunk": chunks only, and searches ignore rows indexed otherwise.
+    index_granularity: Literal["chunk", "document"] = "document"
 
     # --- search ----------------------------------------------------------------------------
     # Results per page when a search does not say (k), and the most it may ask for.

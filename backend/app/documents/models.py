@@ -117,6 +117,12 @@ class Chunk(Base):
     boxes: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
     # Number of lexemes (with repeats) in the chunk: the BM25 document length.
     lex_length: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # "chunk" (what users see) or an extra representation searched alongside the chunks
+    # ("document": the whole text where it fits the embedder's window; "section"), always
+    # mapped back to one of the document's chunks in a hit (search/granularity.py).
+    granularity: Mapped[str] = mapped_column(
+        String(16), default="chunk", server_default="chunk"
+    )
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )

@@ -125,10 +125,11 @@ def page(
 def chunks_page(
     session: Session, document_id: uuid.UUID, limit: int, offset: int
 ) -> tuple[list[Chunk], int]:
-    total = session.scalar(select(func.count()).where(Chunk.document_id == document_id)) or 0
+    shown = (Chunk.document_id == document_id) & (Chunk.granularity == "chunk")
+    total = session.scalar(select(func.count()).where(shown)) or 0
     chunks = session.scalars(
         select(Chunk)
-        .where(Chunk.document_id == document_id)
+        .where(shown)
         .order_by(Chunk.ordinal)
         .limit(limit)
         .offset(offset)

@@ -141,6 +141,7 @@ _HIT = """
     JOIN collections col ON col.id = d.collection_id
     JOIN LATERAL (SELECT c.id, c.page, c.ordinal, c.char_start, c.char_end, c.text
                   FROM chunks c WHERE c.document_id = r.document_id
+                    AND c.granularity = 'chunk'
                   ORDER BY c.ordinal LIMIT 1) ch ON true
     ORDER BY r.score DESC, r.document_id"""
 _SCOPE = "iv.collection_id = ANY(:cols) AND iv.model = :model AND iv.document_id <> :exclude"

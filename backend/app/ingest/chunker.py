@@ -10,6 +10,8 @@ from semchunk.semchunk import chunkerify
 
 from app.ingest.parsers import ParsedDocument
 
+GRANULARITY_OPTIONS = ("chunk", "document")
+
 
 @dataclass
 class ChunkDraft:
@@ -21,6 +23,8 @@ class ChunkDraft:
     token_count: int
     source: str = "text"
     boxes: list[dict[str, Any]] | None = None
+    # "chunk", or an extra representation searched alongside ("document": the whole text)
+    granularity: str = "chunk"
 
 
 def chunk_document(
@@ -29,8 +33,11 @@ def chunk_document(
     *,
     chunk_size: int,
     overlap: int,
+    granularity: str = "chunk",
+    window_tokens: int | None = None,
 ) -> list[ChunkDraft]:
-    """Split on the largest semantic boundary that fits (paragraphs, sentences, words)."""
+    """Split on the largest semantic boundary that fits (paragraphs, sentences, words),
+    then add the extra representations `granularity` asks for (`extra_drafts`)."""
     chunker = chunkerify(count_tokens, chunk_size)
     drafts: list[ChunkDraft] = []
     # Text read by OCR and the file's own text are chunked apart (a chunk has one source).
@@ -57,7 +64,9 @@ def chunk_document(
                     **_provenance(parsed, start, end),
                 )
             )
-    return drafts
+    return drafts + extra_drafts(
+        parsed, drafts, count_tokens, granularity=granularity, window_tokens=window_tokens
+    )
 
 
 def _source_runs(parsed: ParsedDocument) -> list[tuple[int, int]]:
@@ -87,3 +96,45 @@ def _provenance(parsed: ParsedDocument, start: int, end: int) -> dict[str, Any]:
             if offset + line_start < end and offset + line_end > start:
                 boxes.append({"text": line.text, "box": line.box, "score": line.score})
     return {"source": source, "boxes": boxes or None}
+
+
+def shown_chunks(drafts: list[ChunkDraft]) -> int:
+    """How many of the drafts are chunks users see (a document's chunk_count)."""
+    return sum(d.granularity == "chunk" for d in drafts)
+
+
+def extra_drafts(
+    parsed: ParsedDocument,
+    drafts: list[ChunkDraft],
+    count_tokens: Callable[[str], int],
+    *,
+    granularity: str,
+    window_tokens: int | None,
+) -> list[ChunkDraft]:
+    """The extra representations of a document, after its chunks (ordinals follow theirs).
+
+    "chunk": none. "document": the whole text as one more row, when the document has more
+    than one chunk (one chunk already is the whole) and the text fits the embedder's window
+    (a longer one would be cut by the model, so it gets no document row). The search maps a
+    hit on it back to the document's chunk nearest the query (search/granularity.py).
+    """
+    if granularity not in GRANULARITY_OPTIONS:
+        raise ValueError(f"unknown granularity {granularity!r}")
+    if granularity == "chunk" or len(drafts) < 2 or window_tokens is None:
+        return []
+    text = parsed.text
+    tokens = count_tokens(text)
+    if tokens > window_tokens:
+        return []
+    return [
+        ChunkDraft(
+            ordinal=len(drafts),
+            text=text,
+            char_start=0,
+            char_end=len(text),
+            page=parsed.page_at(0),
+            token_count=tokens,
+            source=drafts[0].source,
+            granularity="document",
+        )
+    ]

@@ -27,7 +27,7 @@ from app.documents.stages import IngestStage
 from app.images import repository as images_repository
 from app.images.analysis import ImageAnalysis
 from app.ingest import embed_batcher
-from app.ingest.chunker import ChunkDraft, chunk_document
+from app.ingest.chunker import ChunkDraft, chunk_document, shown_chunks
 from app.ingest.embedding_text import embedding_text
 from app.ingest.parsers import ParseError, parse
 from app.metrics import registry as ingest_metrics
@@ -138,6 +138,8 @@ def run(document_id: uuid.UUID, task_id: str | None = None) -> Outcome:
         embedder.count_tokens,
         chunk_size=settings.chunk_size_tokens,
         overlap=settings.chunk_overlap_tokens,
+        granularity=settings.index_granularity,
+        window_tokens=embedder.window_tokens or settings.embedding_max_tokens,
     )
     timings["chunk_ms"] = _lap(clock)
 
@@ -164,9 +166,10 @@ def run(document_id: uuid.UUID, task_id: str | None = None) -> Outcome:
     extras = Extras(thumbnail_key, parsed.pages, parsed.image, parsed.vision, parsed.vision_error,
                     parsed.title)
     _write(document_id, drafts, vectors, embedder.model_name, timings, clock, extras)
-    ingest_metrics.record_ingest(timings, chunks=len(drafts))
-    log.info("document_ready", document_id=str(document_id), chunks=len(drafts), **timings)
-    return Outcome("ready", len(drafts))
+    shown = shown_chunks(drafts)
+    ingest_metrics.record_ingest(timings, chunks=shown)
+    log.info("document_ready", document_id=str(document_id), chunks=shown, **timings)
+    return Outcome("ready", shown)
 
 
 @dataclass
@@ -195,7 +198,7 @@ def _store_thumbnail(data: bytes | None, timings: dict[str, float]) -> str | Non
 
 
 def _embedding_text(draft: ChunkDraft, title: str | None) -> str:
-    return embedding_text(draft.text, draft.ordinal, title)
+    return embedding_text(draft.text, draft.ordinal, title, draft.granularity)
 
 
 def _write(
@@ -219,6 +222,7 @@ def _write(
                 ordinal=d.ordinal, text=d.text, page=d.page, char_start=d.char_start,
                 char_end=d.char_end, token_count=d.token_count, embedding=v, source=d.source,
                 boxes=d.boxes,
+                granularity=d.granularity,
             )
             for d, v in zip(drafts, vectors, strict=True)
         ]
@@ -226,7 +230,7 @@ def _write(
         spaces.write_vectors(session, doc, extras.title)  # the collection's other models
         timings["write_ms"] = _lap(clock)
         stages.advance(doc, IngestStage.done)
-        doc.chunk_count = len(drafts)
+        doc.chunk_count = shown_chunks(drafts)
         doc.embedding_model = model
         doc.timings = timings
         doc.finished_at = func.now()

@@ -105,7 +105,8 @@ def chunk_rows(session: Session, document_id: uuid.UUID) -> list[tuple[int, str,
     """(id, text, vector, source) of the document's chunks in order."""
     rows = session.execute(
         select(Chunk.id, Chunk.text, Chunk.embedding, Chunk.source)
-        .where(Chunk.document_id == document_id).order_by(Chunk.ordinal)
+        .where(Chunk.document_id == document_id, Chunk.granularity == "chunk")
+        .order_by(Chunk.ordinal)
     ).all()
     return [(cid, text, vec, source) for cid, text, vec, source in rows]
 

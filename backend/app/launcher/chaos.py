@@ -263,7 +263,8 @@ def _count_integrity(database_url: str, collection: str, report: ChaosReport) ->
                         "JOIN collections k ON k.id = d.collection_id LEFT JOIN chunks c "
                         "ON c.document_id = d.id WHERE k.name = :c "
                         "GROUP BY d.id, d.chunk_count, d.status "
-                        "HAVING (d.status = 'ready' AND d.chunk_count <> count(c.id)) "
+                        "HAVING (d.status = 'ready' AND d.chunk_count <> "
+                        "count(c.id) FILTER (WHERE c.granularity = 'chunk')) "
                         "OR (d.status <> 'ready' AND count(c.id) > 0)) s"
                     ),
                     params,
@@ -273,7 +274,8 @@ def _count_integrity(database_url: str, collection: str, report: ChaosReport) ->
                 conn.execute(
                     text(
                         "SELECT abs(k.chunk_count - (SELECT count(*) FROM chunks c "
-                        "WHERE c.collection_id = k.id)) FROM collections k WHERE k.name = :c"
+                        "WHERE c.collection_id = k.id AND c.granularity = 'chunk')) "
+                        "FROM collections k WHERE k.name = :c"
                     ),
                     params,
                 ).scalar_one_or_none()

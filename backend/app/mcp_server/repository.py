@@ -8,4 +8,6 @@ from app.documents.models import Chunk
 
 
 def chunk(session: Session, chunk_id: int) -> Chunk | None:
-    return session.get(Chunk, chunk_id)
+    """A chunk users may see (a document-granularity row is not a passage of its own)."""
+    found = session.get(Chunk, chunk_id)
+    return found if found is not None and found.granularity == "chunk" else None

@@ -55,7 +55,7 @@ _DF_ADD = text(
 
 CHUNK_COLUMNS = (
     "id", "document_id", "collection_id", "ordinal", "text", "page", "char_start", "char_end",
-    "token_count", "embedding", "embedding_model", "source", "boxes", "lex_length",
+    "token_count", "embedding", "embedding_model", "source", "boxes", "lex_length", "granularity",
 )  # fmt: skip
 
 
@@ -72,6 +72,9 @@ class ChunkRow:
     embedding: Sequence[float]
     source: str = "text"
     boxes: list[dict[str, Any]] | None = None
+    # 'chunk', or a whole-document row (search/granularity.py): found by its vector alone,
+    # so it gets no postings and does not count in the collection's BM25 statistics.
+    granularity: str = "chunk"
 
 
 def _vector_literal(values: Sequence[float]) -> str:
@@ -92,7 +95,8 @@ def write_chunks(
     postings: list[tuple[int, str, int]] = []
     lengths = [0] * len(rows)
     config: str = session.execute(_CONFIG, {"col": collection_id}).scalar_one()
-    for found in session.execute(_LEXEMES, {"texts": [r.text for r in rows], "config": config}):
+    indexed = [r.text if r.granularity == "chunk" else "" for r in rows]
+    for found in session.execute(_LEXEMES, {"texts": indexed, "config": config}):
         i, tf = int(found.i), int(found.tf)
         postings.append((i, str(found.lexeme), tf))
         lengths[i] += tf
@@ -105,6 +109,7 @@ def write_chunks(
                 chunk_id, document_id, collection_id, row.ordinal, row.text, row.page,
                 row.char_start, row.char_end, row.token_count, _vector_literal(row.embedding),
                 model, row.source, None if row.boxes is None else Jsonb(row.boxes), length,
+                row.granularity,
             ))  # fmt: skip
     with driver.cursor() as cursor, cursor.copy(
         "COPY chunk_terms (chunk_id, term, collection_id, tf) FROM STDIN"
@@ -114,7 +119,8 @@ def write_chunks(
     # Only now the shared rows, collection first (the lock order of every writer), held
     # until the commit: concurrent writers of a collection queue here, and only here.
     session.execute(
-        _TOTALS, {"col": collection_id, "chunks": len(rows), "terms": sum(lengths)}
+        _TOTALS, {"col": collection_id, "terms": sum(lengths),
+                  "chunks": sum(r.granularity == "chunk" for r in rows)}
     )
     df = Counter(lexeme for _, lexeme, _ in postings)  # a lexeme appears once per chunk
     terms = sorted(df)

@@ -6,6 +6,8 @@ Lexemes come from Postgres itself (`to_tsvector` with the collection's text sear
 configuration), so indexing and querying tokenise and stem identically. All functions run
 inside the caller's transaction: the statistics change atomically with the chunks.
 Document-frequency rows are upserted in term order, so concurrent writers cannot deadlock.
+Only 'chunk' rows are indexed: a whole-document row (search/granularity.py) is found by its
+vector alone, so BM25 statistics and collection chunk counts are the chunks' own.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ _DF_PRUNE = text(
 _COLLECTION_STATS = text(
     """
     UPDATE collections SET
-      chunk_count = chunk_count + :sign * (SELECT count(*) FROM chunks WHERE document_id = :doc),
+      chunk_count = chunk_count + :sign * (SELECT count(*) FROM chunks WHERE document_id = :doc
+                                           AND granularity = 'chunk'),
       total_terms = total_terms + :sign * (SELECT COALESCE(sum(lex_length), 0) FROM chunks
                                            WHERE document_id = :doc)
     WHERE id = (SELECT collection_id FROM documents WHERE id = :doc)

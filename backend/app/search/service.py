@@ -21,7 +21,7 @@ from app.core.config import get_settings
 from app.core.errors import Unprocessable
 from app.core.timing import stage
 from app.providers.rerank import get_reranker
-from app.search import fusion, repository
+from app.search import fusion, granularity, repository
 from app.search.filters import SearchScope
 from app.search.hydrate import load_sources
 from app.search.lexical import QueryTerms, lexical_search, query_terms
@@ -60,6 +60,8 @@ def build_scope(session: Session, request: SearchRequest, principal: Principal) 
         scope.metadata = f.metadata
         scope.labels = f.labels
         scope.label_min_confidence = f.label_min_confidence
+    if get_settings().index_granularity == "chunk":
+        granularity.restrict_to_chunks(scope)
     return scope
 
 
@@ -145,6 +147,8 @@ def retrieve(
                 lists["vector"] = dense(session, vector, scope, depth)
         if lexical is not None:
             lists["lexical"] = lexical
+        if vector is not None and settings.index_granularity != "chunk":
+            lists = granularity.to_chunks(session, lists, vector)  # rows -> chunks
         ranked = fuse(lists)
         details = retriever_details(lists)
         if use_rerank:

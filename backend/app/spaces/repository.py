@@ -23,6 +23,7 @@ class ChunkText:
     text: str
     ordinal: int
     title: str | None
+    granularity: str = "chunk"
 
 
 def spaces_of(session: Session, collection_id: uuid.UUID) -> list[EmbeddingSpace]:
@@ -91,11 +92,11 @@ def missing_chunks(session: Session, space: EmbeddingSpace, after: int,
     has_vector = select(SpaceVector.chunk_id).where(
         SpaceVector.space_id == space.id, SpaceVector.chunk_id == Chunk.id).exists()
     rows = session.execute(
-        select(Chunk.id, Chunk.text, Chunk.ordinal, Document.title)
+        select(Chunk.id, Chunk.text, Chunk.ordinal, Document.title, Chunk.granularity)
         .join(Document, Document.id == Chunk.document_id)
         .where(Chunk.collection_id == space.collection_id, Chunk.id > after, ~has_vector)
         .order_by(Chunk.id).limit(limit))
-    return [ChunkText(int(r[0]), r[1], int(r[2]), r[3]) for r in rows]
+    return [ChunkText(int(r[0]), r[1], int(r[2]), r[3], r[4]) for r in rows]
 
 
 def missing_count(session: Session, space: EmbeddingSpace) -> int:
@@ -107,9 +108,9 @@ def missing_count(session: Session, space: EmbeddingSpace) -> int:
 
 def chunks_of_document(session: Session, document_id: uuid.UUID) -> list[ChunkText]:
     rows = session.execute(
-        select(Chunk.id, Chunk.text, Chunk.ordinal)
+        select(Chunk.id, Chunk.text, Chunk.ordinal, Chunk.granularity)
         .where(Chunk.document_id == document_id).order_by(Chunk.id))
-    return [ChunkText(int(r[0]), r[1], int(r[2]), None) for r in rows]
+    return [ChunkText(int(r[0]), r[1], int(r[2]), None, r[3]) for r in rows]
 
 
 def insert_vectors(session: Session, space_id: int,

@@ -22,7 +22,7 @@ def spec_of(space: EmbeddingSpace) -> EmbedderSpec:
 
 def embed_chunks(space: EmbeddingSpace, chunks: list[ChunkText]) -> list[tuple[int, list[float]]]:
     """(chunk id, vector) in the space's model, from the text the ingest embeds."""
-    texts = [embedding_text(c.text, c.ordinal, c.title) for c in chunks]
+    texts = [embedding_text(c.text, c.ordinal, c.title, c.granularity) for c in chunks]
     vectors = get_embedder_for(spec_of(space)).embed_documents(texts)
     return [(c.id, v) for c, v in zip(chunks, vectors, strict=True)]
 
@@ -40,7 +40,7 @@ def write_vectors(session: Session, doc: Document, title: str | None) -> None:
     if not spaces:
         return
     active = repository.active_space_id(session, doc.collection_id)
-    chunks = [ChunkText(c.id, c.text, c.ordinal, title)
+    chunks = [ChunkText(c.id, c.text, c.ordinal, title, c.granularity)
               for c in repository.chunks_of_document(session, doc.id)]
     for space in spaces:
         try:
