@@ -83,7 +83,8 @@ def dense_search(
 
 
 def _exact(
-    session: Session, where: str, params: dict[str, Any], source: VectorSource
+    session: Session, where: str, params: dict[str, Any],
+    source: VectorSource = DEFAULT_SOURCE,
 ) -> list[tuple[int, float]]:
     # Ordering by the similarity (not by the distance operator) keeps the planner from using
     # the HNSW index: an exact scan, each vector read and compared once (a MATERIALIZED CTE
@@ -98,7 +99,7 @@ def _exact(
 
 def _hnsw(
     session: Session, where: str, params: dict[str, Any], limit: int, ef_search: int,
-    source: VectorSource,
+    source: VectorSource = DEFAULT_SOURCE,
 ) -> list[tuple[int, float]]:
     session.execute(text(f"SET LOCAL hnsw.ef_search = {min(max(int(ef_search), limit), 1000)}"))
     sql = f"""
