@@ -70,6 +70,17 @@ eval: ## evaluate retrieval: make eval DATASET=path [ARGS="..."]
 bench: ## ingest + search benchmark [ARGS="--docs 100 ..."]
 	$(PY) bench/ingest_bench.py $(ARGS)
 
+# LlamaIndex needs SQLAlchemy < 2.1 (the backend pins 2.1): it gets a venv of its own.
+COMPARE_VENV ?= bench/.venv-compare
+.PHONY: bench-compare
+bench-compare: ## Cairn vs LlamaIndex+pgvector on SciFact: make bench-compare DATASET=path [ARGS="--docs 1000"]
+	@test -x $(COMPARE_VENV)/bin/python || $(PY) -m venv $(COMPARE_VENV)
+	@sha256sum bench/requirements-compare.txt | cmp -s - $(COMPARE_VENV)/.requirements.sha256 || \
+	  { $(COMPARE_VENV)/bin/pip install -q -r bench/requirements-compare.txt && \
+	    sha256sum bench/requirements-compare.txt > $(COMPARE_VENV)/.requirements.sha256; }
+	$(PY) bench/compare.py $(if $(DATASET),--dataset "$(DATASET)") \
+	  --llama-python $(COMPARE_VENV)/bin/python $(ARGS)
+
 dev-deps:
 	@$(VENV)/bin/ruff --version >/dev/null 2>&1 && $(VENV)/bin/mypy --version >/dev/null 2>&1 || \
 	  $(PY) -m pip install -r backend/requirements-dev.txt
