@@ -14,8 +14,13 @@ import argparse
 import contextlib
 import json
 import os
+import platform
+import signal
+import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +28,6 @@ import compare_data
 import compare_queries
 import compare_report
 import proc_cpu
-from ingest_bench import machine, sigterm_as_interrupt
 from platform_runner import REPO, SHARED_MODELS, Platform
 
 DEFAULT_OUTPUT = REPO / "bench" / "results" / "compare.json"
@@ -59,6 +63,33 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.docs < 0 or not 1 <= args.k <= 100 or args.chunks_per_query < args.k:
         p.error("--docs >= 0, 1 <= --k <= 100, --chunks-per-query >= --k")
     return args
+
+
+def machine() -> dict[str, Any]:
+    cpu = ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True, check=False).stdout.strip()
+    return {"date_utc": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "nproc": len(os.sched_getaffinity(0)), "cpu": cpu,
+            "python": platform.python_version(), "git_commit": commit,
+            "loadavg_1m_start": round(os.getloadavg()[0], 2)}
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    def handler(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def cairn_ingest(args: argparse.Namespace, plat: Platform, client: Any,
