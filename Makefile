@@ -72,8 +72,20 @@ bench: ## ingest + search benchmark (synthetic text, pools compared) [ARGS="--do
 
 bench-query: ## search latency/QPS/recall at 10k and 100k chunks [ARGS="--sizes 10k,100k,1M ..."]
 	cd backend && PYTHONPATH=. ../$(PY) ../bench/bench_query.py $(ARGS)
+
 bench-ingest: ## ingest vs the raw embedder, PDF/DOCX mix, big PDF, delete [DATASET=beir-dir] [ARGS=...]
 	$(PY) bench/bench_ingest.py $(if $(DATASET),--dataset $(DATASET)) $(ARGS)
+
+# LlamaIndex needs SQLAlchemy < 2.1 (the backend pins 2.1): it gets a venv of its own.
+COMPARE_VENV ?= bench/.venv-compare
+.PHONY: bench-compare
+bench-compare: ## Cairn vs LlamaIndex+pgvector on SciFact: make bench-compare DATASET=path [ARGS="--docs 1000"]
+	@test -x $(COMPARE_VENV)/bin/python || $(PY) -m venv $(COMPARE_VENV)
+	@sha256sum bench/requirements-compare.txt | cmp -s - $(COMPARE_VENV)/.requirements.sha256 || \
+	  { $(COMPARE_VENV)/bin/pip install -q -r bench/requirements-compare.txt && \
+	    sha256sum bench/requirements-compare.txt > $(COMPARE_VENV)/.requirements.sha256; }
+	$(PY) bench/compare.py $(if $(DATASET),--dataset "$(DATASET)") \
+	  --llama-python $(COMPARE_VENV)/bin/python $(ARGS)
 
 dev-deps:
 	@$(VENV)/bin/ruff --version >/dev/null 2>&1 && $(VENV)/bin/mypy --version >/dev/null 2>&1 || \
