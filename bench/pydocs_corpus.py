@@ -30,10 +30,10 @@ import platform
 import re
 import sys
 from pathlib import Path
+from pydoc_data.topics import topics
 from typing import Any
 
 import numpy as np
-from pydoc_data.topics import topics
 
 MIN_DOC_WORDS = 80
 MIN_SUMMARY_WORDS = 20
@@ -76,7 +76,8 @@ def numpy_documents() -> tuple[list[dict[str, str]], list[dict[str, str]]]:
             text = doc
             if (len(paras) > 2 and _words(paras[1]) >= MIN_SUMMARY_WORDS
                     and "---" not in paras[1] and "\n-" not in paras[0]):
-                queries.append({"_id": f"q-{doc_id}", "text": " ".join(f"{paras[0]} {paras[1]}".split())})
+                query = " ".join(f"{paras[0]} {paras[1]}".split())
+                queries.append({"_id": f"q-{doc_id}", "text": query})
                 text = "\n\n".join(paras[2:])
             docs.append({"_id": doc_id, "title": doc_id, "text": text})
     return docs, queries
