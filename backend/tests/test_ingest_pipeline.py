@@ -113,6 +113,7 @@ def test_delete_during_ingest_leaves_nothing_behind(
     class DeletingEmbedder:
         model_name = embedder.model_name
         count_tokens = staticmethod(embedder.count_tokens)
+        window_tokens = embedder.window_tokens
 
         def embed_documents(self, texts: list[str]) -> list[list[float]]:
             vectors = embedder.embed_documents(texts)

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from app.auth import principal_cache
 from app.core.config import get_settings
 from tests.auth_fixtures import TestUser
 from tests.conftest import assert_error
@@ -274,6 +275,7 @@ def test_the_principal_is_authenticated_once_per_request(
 
     monkeypatch.setattr(principal_module, "authenticate_credential", counting)
     monkeypatch.setattr(guard_module, "authenticate_credential", counting)
+    principal_cache.forget_all()  # else an earlier request's cached principal answers
     assert client.get("/api/v1/documents").status_code == 200
     assert len(calls) == 1
 
