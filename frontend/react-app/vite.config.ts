@@ -8,6 +8,10 @@ const api = process.env.CAIRN_API ?? "http://127.0.0.1:8000";
 export default defineConfig({
   plugins: [react()],
   server: { host: "127.0.0.1", proxy: { "/api": api } },
-  build: { outDir: "dist", sourcemap: false, chunkSizeWarningLimit: 1500 },
+  // The libraries every page shares are one long-cached bundle; each page is its own (App.tsx).
+  build: {
+    outDir: "dist", sourcemap: false,
+    rollupOptions: { output: { manualChunks: { react: ["react", "react-dom", "react-router-dom"], mantine: ["@mantine/core", "@mantine/hooks"], query: ["@tanstack/react-query", "openapi-fetch"] } } },
+  },
   test: { globals: true, environment: "jsdom", setupFiles: ["./src/test/setup.ts"], include: ["src/**/*.test.tsx", "src/**/*.test.ts"] },
 });

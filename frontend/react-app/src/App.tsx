@@ -1,18 +1,21 @@
-import { useEffect, useState } from "react";
+import { Suspense, lazy, useEffect, useState } from "react";
 import { NavLink as RouterLink, Navigate, Route, Routes, useLocation } from "react-router-dom";
-import { AppShell, Burger, Button, Group, NavLink, Title } from "@mantine/core";
+import { AppShell, Burger, Button, Group, Loader, NavLink, Title } from "@mantine/core";
 import { useDisclosure } from "@mantine/hooks";
 import { isSignedIn, onAuthChange, signOut } from "./api/auth";
 import { useDocumentEvents } from "./api/events";
 import { SignIn } from "./pages/SignIn";
-import { Library } from "./pages/Library";
-import { DocumentView } from "./pages/Document";
-import { Search } from "./pages/Search";
-import { Chat } from "./pages/Chat";
-import { Keys } from "./pages/Keys";
-import { Collections } from "./pages/Collections";
-import { Status } from "./pages/Status";
-import { Review } from "./pages/Review";
+
+// Each page is its own bundle, fetched the first time it is shown: the sign-in screen and the
+// shell load without the code of pages the user never opens.
+const Library = lazy(() => import("./pages/Library").then((m) => ({ default: m.Library })));
+const DocumentView = lazy(() => import("./pages/Document").then((m) => ({ default: m.DocumentView })));
+const Search = lazy(() => import("./pages/Search").then((m) => ({ default: m.Search })));
+const Chat = lazy(() => import("./pages/Chat").then((m) => ({ default: m.Chat })));
+const Keys = lazy(() => import("./pages/Keys").then((m) => ({ default: m.Keys })));
+const Collections = lazy(() => import("./pages/Collections").then((m) => ({ default: m.Collections })));
+const Status = lazy(() => import("./pages/Status").then((m) => ({ default: m.Status })));
+const Review = lazy(() => import("./pages/Review").then((m) => ({ default: m.Review })));
 
 const LINKS = [["/", "Library"], ["/collections", "Collections"], ["/search", "Search"], ["/chat", "Chat"], ["/review", "Review"], ["/keys", "API keys"], ["/status", "Status"]] as const;
 
@@ -42,6 +45,7 @@ export function App() {
         ))}
       </AppShell.Navbar>
       <AppShell.Main>
+        <Suspense fallback={<Loader aria-label="Loading page" />}>
           <Routes>
             <Route path="/" element={<Library />} />
             <Route path="/documents/:id" element={<DocumentView />} />
@@ -53,6 +57,7 @@ export function App() {
             <Route path="/status" element={<Status />} />
             <Route path="*" element={<Navigate to="/" replace />} />
           </Routes>
+        </Suspense>
       </AppShell.Main>
     </AppShell>
   );
