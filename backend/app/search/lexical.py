@@ -8,9 +8,18 @@ Scoring is Lucene's BM25 (8.0 and later):
 Query lexemes come from `to_tsvector(<collection's config>, query)` for each searched
 collection, so the query is stemmed exactly as that collection's chunks were; collections
 with different configurations each get their own lexemes. N, avgdl and df are summed over
-the searched collections. The scope condition (collections, documents, filters, `ready`)
-sits inside the query, so filters never truncate the result. A query whose words are all
-stopwords has no lexemes and returns no hits.
+the searched collections. A query whose words are all stopwords has no lexemes and returns
+no hits.
+
+Index-only scoring: each posting carries its chunk's length (migration 0017), so the scores
+come from the postings' covering index alone (no chunk or document row read per posting).
+The best `depth` chunks of the searched collections are scored, then the scope condition
+(documents, filters, `ready`) is checked on those candidates only. Filters never truncate
+the result and scores and order are exactly the one-query BM25's (`_BM25_EXACT`, the scope
+inside the query): the visible candidates are the head of the scope's ranking, so the
+answer is taken when at least `limit` are visible or every matching chunk was a candidate;
+otherwise the depth grows (2x, 16x, 128x the limit unfiltered; 8x, 128x filtered) and then
+the exact query runs. A document-id scope runs the exact query at once (it is narrow).
 
 Long queries (the cost of BM25 grows with the postings of every query term) are bounded by
 `select_terms`, in this order:
@@ -60,7 +69,9 @@ SELECT q.collection_id, q.term, ln(1.0 + (stats.n - df.df + 0.5) / (df.df + 0.5)
 FROM q JOIN df ON df.term = q.term CROSS JOIN stats
 """
 
-_BM25 = """
+# Today's one-query BM25 with the scope inside it: every posting joins its chunk and document.
+# Exact for any scope; used for document-id scopes and when the candidates below run out.
+_BM25_EXACT = """
 WITH w AS (
     SELECT * FROM unnest(CAST(:w_collections AS uuid[]), CAST(:w_terms AS text[]),
                          CAST(:w_idfs AS float8[])) AS w(collection_id, term, idf)
@@ -76,6 +87,36 @@ GROUP BY c.id
 ORDER BY score DESC, c.id
 LIMIT :limit
 """
+
+# Index-only: the same sum from the postings' covering index (0017), the best :depth chunks
+# of the searched collections, then the scope checked on those candidates alone. Every
+# candidate comes back with whether the scope admits it.
+_BM25_CANDIDATES = """
+WITH w AS (
+    SELECT * FROM unnest(CAST(:w_collections AS uuid[]), CAST(:w_terms AS text[]),
+                         CAST(:w_idfs AS float8[])) AS w(collection_id, term, idf)
+),
+s AS (
+    SELECT p.chunk_id,
+           sum(w.idf * p.tf / (p.tf + :k1 * (1.0 - :b + :b * p.lex_length / :avgdl))) AS score
+    FROM w
+    JOIN chunk_terms p ON p.collection_id = w.collection_id AND p.term = w.term
+    GROUP BY p.chunk_id
+    ORDER BY score DESC, p.chunk_id
+    LIMIT :depth
+)
+SELECT s.chunk_id, s.score, COALESCE(({scope}), false) AS visible
+FROM s
+LEFT JOIN chunks c ON c.id = s.chunk_id
+LEFT JOIN documents d ON d.id = c.document_id
+ORDER BY s.score DESC, s.chunk_id
+"""
+
+# Candidate depth per attempt, as multiples of the limit: an unfiltered scope hides only
+# chunks of documents that are not ready (a reingest in progress), a filtered one may hide
+# most; past the last attempt the exact query runs.
+_DEPTHS_UNFILTERED = (2, 16, 128)
+_DEPTHS_FILTERED = (8, 128)
 
 
 @dataclass(frozen=True)
@@ -132,13 +173,28 @@ def lexical_search(
     terms: QueryTerms | None = None,
 ) -> list[tuple[int, float]]:
     """(chunk_id, BM25 score) best first, at most `limit`."""
-    settings = get_settings()
     if terms is None:
         terms = query_terms(session, query, scope)
     if not terms.terms:
         return []
+    where, params = bm25_params(terms, scope, limit, k1, b)
+    if scope.document_ids is None:  # a document-id scope is narrow: the exact query is cheap
+        depths = _DEPTHS_UNFILTERED if scope.collections_only() else _DEPTHS_FILTERED
+        for factor in depths:
+            found = _candidates(session, where, params, max(limit, 1) * factor)
+            if found is not None:
+                return found[:limit]
+    rows: list[Any] = list(session.execute(text(_BM25_EXACT.format(scope=where)), params))
+    return [(int(r[0]), float(r[1])) for r in rows]
+
+
+def bm25_params(
+    terms: QueryTerms, scope: SearchScope, limit: int, k1: float | None, b: float | None
+) -> tuple[str, dict[str, Any]]:
+    """The scope's condition and every parameter of both BM25 queries."""
+    settings = get_settings()
     where, params = scope.sql()
-    params = {
+    return where, {
         **params,
         "w_collections": [t.collection_id for t in terms.terms],
         "w_terms": [t.term for t in terms.terms],
@@ -148,5 +204,16 @@ def lexical_search(
         "k1": float(settings.bm25_k1 if k1 is None else k1),
         "b": float(settings.bm25_b if b is None else b),
     }
-    rows: list[Any] = list(session.execute(text(_BM25.format(scope=where)), params))
-    return [(int(r[0]), float(r[1])) for r in rows]
+
+
+def _candidates(
+    session: Session, where: str, params: dict[str, Any], depth: int
+) -> list[tuple[int, float]] | None:
+    """The visible chunks among the best `depth` by BM25, best first; None when they may not
+    be the scope's best `limit` (fewer than `limit` visible while more chunks scored)."""
+    query = text(_BM25_CANDIDATES.format(scope=where))
+    rows: list[Any] = list(session.execute(query, {**params, "depth": depth}))
+    visible = [(int(r[0]), float(r[1])) for r in rows if r[2]]
+    if len(visible) >= params["limit"] or len(rows) < depth:
+        return visible
+    return None
