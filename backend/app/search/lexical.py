@@ -26,9 +26,16 @@ Long queries (the cost of BM25 grows with the postings of every query term) are 
 1. terms no searched chunk contains are dropped (they cannot score);
 2. terms with idf below QUERY_MIN_IDF (in nearly every chunk) are dropped, unless that
    would drop every term, in which case the single highest-idf term stays;
-3. at most QUERY_MAX_TERMS distinct terms are kept, highest idf first (ties by term).
+3. at most QUERY_MAX_TERMS distinct terms are kept, highest idf first (ties by term);
+4. a postings budget: the BUDGET_FREE_TERMS (8) rarest kept terms always stay; each further
+   term (highest idf first) stays only while the kept terms' postings (their document
+   frequencies summed over the searched collections) stay within QUERY_MAX_POSTINGS; the
+   first term past the budget and every term after it are dropped. A term's postings are
+   what BM25 reads for it, so this bounds a long query's cost whatever the collection's
+   size, and the terms it drops are the commonest ones, whose idf adds least to any score.
 BM25 is then exact over the kept terms. A query with few distinct terms (any ordinary
-query) loses only step 2's near-universal terms, which add almost nothing to any score.
+query) loses only step 2's near-universal terms, which add almost nothing to any score;
+one of at most 8 distinct terms is never cut by step 4.
 """
 
 from __future__ import annotations
@@ -65,7 +72,7 @@ df AS (
     GROUP BY ct.term
 )
 SELECT q.collection_id, q.term, ln(1.0 + (stats.n - df.df + 0.5) / (df.df + 0.5)) AS idf,
-       stats.avgdl
+       stats.avgdl, df.df
 FROM q JOIN df ON df.term = q.term CROSS JOIN stats
 """
 
@@ -119,11 +126,16 @@ _DEPTHS_UNFILTERED = (2, 16, 128)
 _DEPTHS_FILTERED = (8, 128)
 
 
+# Step 4 of the rule: the rarest terms a query keeps whatever their postings cost.
+BUDGET_FREE_TERMS = 8
+
+
 @dataclass(frozen=True)
 class QueryTerm:
     collection_id: uuid.UUID
     term: str  # a lexeme of that collection's text search configuration
     idf: float
+    df: float = 0.0  # chunks containing the lexeme over the searched collections: its postings
 
 
 @dataclass
@@ -136,14 +148,27 @@ class QueryTerms:
         return list(dict.fromkeys(t.term for t in self.terms))
 
 
-def select_terms(terms: list[QueryTerm], max_terms: int, min_idf: float) -> list[QueryTerm]:
-    """The rule in the module docstring (steps 2 and 3); pure, so it is unit-tested."""
+def select_terms(
+    terms: list[QueryTerm], max_terms: int, min_idf: float, max_postings: int | None = None
+) -> list[QueryTerm]:
+    """The rule in the module docstring (steps 2 to 4); pure, so it is unit-tested."""
     idf: dict[str, float] = {}
+    df: dict[str, float] = {}
     for t in terms:
         idf[t.term] = max(idf.get(t.term, t.idf), t.idf)
+        df[t.term] = max(df.get(t.term, t.df), t.df)
     ranked = sorted(idf, key=lambda term: (-idf[term], term))
-    kept = [term for term in ranked if idf[term] >= min_idf] or ranked[:1]
-    keep = set(kept[: max(1, max_terms)])
+    kept = ([term for term in ranked if idf[term] >= min_idf] or ranked[:1])[: max(1, max_terms)]
+    if max_postings is not None and len(kept) > BUDGET_FREE_TERMS:
+        postings = sum(df[term] for term in kept[:BUDGET_FREE_TERMS])
+        budgeted = kept[:BUDGET_FREE_TERMS]
+        for term in kept[BUDGET_FREE_TERMS:]:
+            postings += df[term]
+            if postings > max_postings:
+                break
+            budgeted.append(term)
+        kept = budgeted
+    keep = set(kept)
     return [t for t in terms if t.term in keep]
 
 
@@ -155,8 +180,9 @@ def query_terms(session: Session, query: str, scope: SearchScope) -> QueryTerms:
             text(_TERMS), {"scope_collections": list(scope.collection_ids), "query": query}
         )
     )
-    found = [QueryTerm(r[0], str(r[1]), float(r[2])) for r in rows]
-    kept = select_terms(found, settings.query_max_terms, settings.query_min_idf)
+    found = [QueryTerm(r[0], str(r[1]), float(r[2]), float(r[4])) for r in rows]
+    kept = select_terms(found, settings.query_max_terms, settings.query_min_idf,
+                        settings.query_max_postings)  # fmt: skip
     avgdl = float(rows[0][3]) if rows else 1.0
     dropped = len({t.term for t in found}) - len({t.term for t in kept})
     return QueryTerms(kept, avgdl, dropped)
