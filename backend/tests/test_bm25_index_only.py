@@ -36,6 +36,14 @@ def exact(db: Session, query: str, scope: SearchScope, limit: int) -> list[tuple
     return [(int(r[0]), float(r[1])) for r in rows]
 
 
+def same(got: list[tuple[int, float]], want: list[tuple[int, float]]) -> bool:
+    """The same chunks in the same order with the same scores; a float sum's last bit may
+    differ with the order Postgres adds a chunk's terms in (the plan), nothing more."""
+    return [c for c, _ in got] == [c for c, _ in want] and all(
+        g == pytest.approx(w, rel=1e-12) for (_, g), (_, w) in zip(got, want, strict=True)
+    )
+
+
 def _text(rng: random.Random) -> str:
     return " ".join(rng.choices(WORDS[:12], k=rng.randint(3, 9)) + rng.choices(WORDS, k=3))
 
@@ -81,7 +89,7 @@ def test_index_only_bm25_equals_the_exact_query_for_every_scope_and_limit(
         for query in QUERIES:
             for limit in (1, 3, 10, 1000):
                 want = exact(db, query, scope, limit)
-                assert lexical_search(db, query, scope, limit) == want, (scope, query, limit)
+                assert same(lexical_search(db, query, scope, limit), want), (scope, query, limit)
                 compared += bool(want)
     assert compared > 60  # the comparisons had hits to compare
 
@@ -96,7 +104,7 @@ def test_documents_that_are_not_ready_never_appear_even_when_they_score_best(
     owners = dict(db.execute(text("SELECT id, document_id FROM chunks WHERE id = ANY(:i)"),
                              {"i": [cid for cid, _ in hits]}).all())  # fmt: skip
     assert len(hits) == 2 and not hidden & set(owners.values())
-    assert hits == exact(db, "alpha omega psi", SearchScope([col.id]), 2)
+    assert same(hits, exact(db, "alpha omega psi", SearchScope([col.id]), 2))
 
 
 def test_deleted_documents_leave_no_postings_and_no_hits(db: Session, corpus: Any) -> None:
@@ -122,8 +130,8 @@ def test_a_selective_filter_is_not_truncated_by_the_candidate_depth(
     scope = SearchScope([col.id], metadata={"team": "rare"})
     hits = lexical_search(db, "alpha", scope, 1)
     assert [cid for cid, _ in hits] == [min(ids)]
-    assert hits == exact(db, "alpha", scope, 1)
-    assert lexical_search(db, "alpha", scope, 5) == exact(db, "alpha", scope, 5)
+    assert same(hits, exact(db, "alpha", scope, 1))
+    assert same(lexical_search(db, "alpha", scope, 5), exact(db, "alpha", scope, 5))
 
 
 def test_a_filter_that_matches_nothing_returns_nothing(db: Session, corpus: Any) -> None:

@@ -46,7 +46,7 @@ def build_scope(session: Session, request: SearchRequest, principal: Principal) 
     names = request.collection_names()
     if names is not None:
         scope = SearchScope(
-            list(dict.fromkeys(collections.get_by_name(session, n, principal).id for n in names))
+            list(dict.fromkeys(collections.id_by_name(session, n, principal) for n in names))
         )
     else:
         scope = SearchScope(readable_collection_ids(session, principal))
