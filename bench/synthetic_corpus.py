@@ -13,8 +13,9 @@ How the data is made (so the searches meet realistic indexes, not noise):
 - Documents of `chunks_per_doc` chunks, status ready; every chunk stores the embedder's model.
 - The lexical index is then built for the new chunks with the same SQL as
   app/search/lexical_index.py (postings from `to_tsvector` with the collection's text search
-  configuration, chunk lengths, then the collection's document frequencies and totals
-  recomputed), so BM25 sees exactly the statistics the ingest would have written.
+  configuration, each carrying its chunk's length as bulk_index.py writes it, chunk lengths,
+  then the collection's document frequencies and totals recomputed), so BM25 sees exactly
+  the statistics the ingest would have written.
 - The HNSW index is dropped before the COPY and rebuilt after it (as a bulk load would do;
   the same definition, read from pg_indexes), then the tables are analysed.
 
@@ -36,11 +37,14 @@ import numpy as np
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9-]{1,}")
 
 _POSTINGS = """
-INSERT INTO chunk_terms (chunk_id, term, collection_id, tf)
-SELECT c.id, t.lexeme, c.collection_id, COALESCE(array_length(t.positions, 1), 1)
+INSERT INTO chunk_terms (chunk_id, term, collection_id, tf, lex_length)
+SELECT c.id, t.lexeme, c.collection_id, COALESCE(array_length(t.positions, 1), 1), l.len
 FROM chunks c
 JOIN collections col ON col.id = c.collection_id
-CROSS JOIN LATERAL unnest(to_tsvector(col.text_search_config::regconfig, c.text)) AS t
+CROSS JOIN LATERAL to_tsvector(col.text_search_config::regconfig, c.text) AS v(vec)
+CROSS JOIN LATERAL (SELECT sum(COALESCE(array_length(u.positions, 1), 1))::int AS len
+                    FROM unnest(v.vec) AS u) AS l
+CROSS JOIN LATERAL unnest(v.vec) AS t
 WHERE c.collection_id = %(col)s AND c.id > %(after)s
 """
 _LENGTHS = """

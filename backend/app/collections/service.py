@@ -109,6 +109,14 @@ def get_by_name(session: Session, name: str, principal: Principal | None = None)
     return found
 
 
+def id_by_name(session: Session, name: str, principal: Principal) -> uuid.UUID:
+    """The id of `get_by_name`'s collection without loading its row (a search's scope)."""
+    ids = access.readable_ids_named(session, principal, name)
+    if not ids:
+        raise NotFound(f"No collection named {name!r}.")
+    return ids[0]
+
+
 def list_visible(session: Session, principal: Principal) -> list[Visible]:
     """The caller's collections and those shared with them, by name."""
     return [

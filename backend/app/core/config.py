@@ -125,6 +125,9 @@ class Settings(BaseSettings):
     # most QUERY_MAX_TERMS distinct terms are kept, highest idf first.
     query_max_terms: int = Field(default=64, ge=1, le=10_000)
     query_min_idf: float = Field(default=0.05, ge=0)
+    # ...then, past the 8 rarest terms, a term stays only while the kept terms' postings
+    # (summed document frequencies) stay within this budget: a long query's BM25 cost is bounded.
+    query_max_postings: int = Field(default=20_000, ge=0)
     # Below this many candidate chunks, dense search scans exactly (perfect recall, no HNSW
     # post-filter truncation); above it, the HNSW index is used. An exact scan reads every
     # candidate's vector out of TOAST: at 10k chunks ~10x the HNSW walk, hence 1,000.

@@ -7,7 +7,8 @@ fixed number of round trips whatever the document's size:
    text search configuration: indexing and querying stem identically);
 2. chunk ids come from the table's sequence, so chunks and postings go in by `COPY` (chunks
    arrive with their `lex_length`: no second write of each row, whose new version would be
-   inserted into the HNSW index again);
+   inserted into the HNSW index again; each posting carries the same length, so BM25 scores
+   from the postings' index alone, search/lexical.py);
 3. last, the collection's totals, then the document frequencies (one upsert in term order),
    are added. Every writer takes the collection row before its terms (as `unindex_document`
    does), so concurrent writers queue instead of deadlocking, and only for these two
@@ -112,10 +113,10 @@ def write_chunks(
                 row.granularity,
             ))  # fmt: skip
     with driver.cursor() as cursor, cursor.copy(
-        "COPY chunk_terms (chunk_id, term, collection_id, tf) FROM STDIN"
-    ) as copy:
+        "COPY chunk_terms (chunk_id, term, collection_id, tf, lex_length) FROM STDIN"
+    ) as copy:  # each posting carries its chunk's length: BM25 reads the postings alone
         for i, lexeme, tf in postings:
-            copy.write_row((ids[i], lexeme, collection_id, tf))
+            copy.write_row((ids[i], lexeme, collection_id, tf, lengths[i]))
     # Only now the shared rows, collection first (the lock order of every writer), held
     # until the commit: concurrent writers of a collection queue here, and only here.
     session.execute(

@@ -8,18 +8,34 @@ Scoring is Lucene's BM25 (8.0 and later):
 Query lexemes come from `to_tsvector(<collection's config>, query)` for each searched
 collection, so the query is stemmed exactly as that collection's chunks were; collections
 with different configurations each get their own lexemes. N, avgdl and df are summed over
-the searched collections. The scope condition (collections, documents, filters, `ready`)
-sits inside the query, so filters never truncate the result. A query whose words are all
-stopwords has no lexemes and returns no hits.
+the searched collections. A query whose words are all stopwords has no lexemes and returns
+no hits.
+
+Index-only scoring: each posting carries its chunk's length (migration 0017), so the scores
+come from the postings' covering index alone (no chunk or document row read per posting).
+The best `depth` chunks of the searched collections are scored, then the scope condition
+(documents, filters, `ready`) is checked on those candidates only. Filters never truncate
+the result and scores and order are exactly the one-query BM25's (`_BM25_EXACT`, the scope
+inside the query): the visible candidates are the head of the scope's ranking, so the
+answer is taken when at least `limit` are visible or every matching chunk was a candidate;
+otherwise the depth grows (2x, 16x, 128x the limit unfiltered; 8x, 128x filtered) and then
+the exact query runs. A document-id scope runs the exact query at once (it is narrow).
 
 Long queries (the cost of BM25 grows with the postings of every query term) are bounded by
 `select_terms`, in this order:
 1. terms no searched chunk contains are dropped (they cannot score);
 2. terms with idf below QUERY_MIN_IDF (in nearly every chunk) are dropped, unless that
    would drop every term, in which case the single highest-idf term stays;
-3. at most QUERY_MAX_TERMS distinct terms are kept, highest idf first (ties by term).
+3. at most QUERY_MAX_TERMS distinct terms are kept, highest idf first (ties by term);
+4. a postings budget: the BUDGET_FREE_TERMS (8) rarest kept terms always stay; each further
+   term (highest idf first) stays only while the kept terms' postings (their document
+   frequencies summed over the searched collections) stay within QUERY_MAX_POSTINGS; the
+   first term past the budget and every term after it are dropped. A term's postings are
+   what BM25 reads for it, so this bounds a long query's cost whatever the collection's
+   size, and the terms it drops are the commonest ones, whose idf adds least to any score.
 BM25 is then exact over the kept terms. A query with few distinct terms (any ordinary
-query) loses only step 2's near-universal terms, which add almost nothing to any score.
+query) loses only step 2's near-universal terms, which add almost nothing to any score;
+one of at most 8 distinct terms is never cut by step 4.
 """
 
 from __future__ import annotations
@@ -56,11 +72,13 @@ df AS (
     GROUP BY ct.term
 )
 SELECT q.collection_id, q.term, ln(1.0 + (stats.n - df.df + 0.5) / (df.df + 0.5)) AS idf,
-       stats.avgdl
+       stats.avgdl, df.df
 FROM q JOIN df ON df.term = q.term CROSS JOIN stats
 """
 
-_BM25 = """
+# Today's one-query BM25 with the scope inside it: every posting joins its chunk and document.
+# Exact for any scope; used for document-id scopes and when the candidates below run out.
+_BM25_EXACT = """
 WITH w AS (
     SELECT * FROM unnest(CAST(:w_collections AS uuid[]), CAST(:w_terms AS text[]),
                          CAST(:w_idfs AS float8[])) AS w(collection_id, term, idf)
@@ -77,12 +95,47 @@ ORDER BY score DESC, c.id
 LIMIT :limit
 """
 
+# Index-only: the same sum from the postings' covering index (0017), the best :depth chunks
+# of the searched collections, then the scope checked on those candidates alone. Every
+# candidate comes back with whether the scope admits it.
+_BM25_CANDIDATES = """
+WITH w AS (
+    SELECT * FROM unnest(CAST(:w_collections AS uuid[]), CAST(:w_terms AS text[]),
+                         CAST(:w_idfs AS float8[])) AS w(collection_id, term, idf)
+),
+s AS (
+    SELECT p.chunk_id,
+           sum(w.idf * p.tf / (p.tf + :k1 * (1.0 - :b + :b * p.lex_length / :avgdl))) AS score
+    FROM w
+    JOIN chunk_terms p ON p.collection_id = w.collection_id AND p.term = w.term
+    GROUP BY p.chunk_id
+    ORDER BY score DESC, p.chunk_id
+    LIMIT :depth
+)
+SELECT s.chunk_id, s.score, COALESCE(({scope}), false) AS visible
+FROM s
+LEFT JOIN chunks c ON c.id = s.chunk_id
+LEFT JOIN documents d ON d.id = c.document_id
+ORDER BY s.score DESC, s.chunk_id
+"""
+
+# Candidate depth per attempt, as multiples of the limit: an unfiltered scope hides only
+# chunks of documents that are not ready (a reingest in progress), a filtered one may hide
+# most; past the last attempt the exact query runs.
+_DEPTHS_UNFILTERED = (2, 16, 128)
+_DEPTHS_FILTERED = (8, 128)
+
+
+# Step 4 of the rule: the rarest terms a query keeps whatever their postings cost.
+BUDGET_FREE_TERMS = 8
+
 
 @dataclass(frozen=True)
 class QueryTerm:
     collection_id: uuid.UUID
     term: str  # a lexeme of that collection's text search configuration
     idf: float
+    df: float = 0.0  # chunks containing the lexeme over the searched collections: its postings
 
 
 @dataclass
@@ -95,14 +148,27 @@ class QueryTerms:
         return list(dict.fromkeys(t.term for t in self.terms))
 
 
-def select_terms(terms: list[QueryTerm], max_terms: int, min_idf: float) -> list[QueryTerm]:
-    """The rule in the module docstring (steps 2 and 3); pure, so it is unit-tested."""
+def select_terms(
+    terms: list[QueryTerm], max_terms: int, min_idf: float, max_postings: int | None = None
+) -> list[QueryTerm]:
+    """The rule in the module docstring (steps 2 to 4); pure, so it is unit-tested."""
     idf: dict[str, float] = {}
+    df: dict[str, float] = {}
     for t in terms:
         idf[t.term] = max(idf.get(t.term, t.idf), t.idf)
+        df[t.term] = max(df.get(t.term, t.df), t.df)
     ranked = sorted(idf, key=lambda term: (-idf[term], term))
-    kept = [term for term in ranked if idf[term] >= min_idf] or ranked[:1]
-    keep = set(kept[: max(1, max_terms)])
+    kept = ([term for term in ranked if idf[term] >= min_idf] or ranked[:1])[: max(1, max_terms)]
+    if max_postings is not None and len(kept) > BUDGET_FREE_TERMS:
+        postings = sum(df[term] for term in kept[:BUDGET_FREE_TERMS])
+        budgeted = kept[:BUDGET_FREE_TERMS]
+        for term in kept[BUDGET_FREE_TERMS:]:
+            postings += df[term]
+            if postings > max_postings:
+                break
+            budgeted.append(term)
+        kept = budgeted
+    keep = set(kept)
     return [t for t in terms if t.term in keep]
 
 
@@ -114,8 +180,9 @@ def query_terms(session: Session, query: str, scope: SearchScope) -> QueryTerms:
             text(_TERMS), {"scope_collections": list(scope.collection_ids), "query": query}
         )
     )
-    found = [QueryTerm(r[0], str(r[1]), float(r[2])) for r in rows]
-    kept = select_terms(found, settings.query_max_terms, settings.query_min_idf)
+    found = [QueryTerm(r[0], str(r[1]), float(r[2]), float(r[4])) for r in rows]
+    kept = select_terms(found, settings.query_max_terms, settings.query_min_idf,
+                        settings.query_max_postings)  # fmt: skip
     avgdl = float(rows[0][3]) if rows else 1.0
     dropped = len({t.term for t in found}) - len({t.term for t in kept})
     return QueryTerms(kept, avgdl, dropped)
@@ -132,13 +199,28 @@ def lexical_search(
     terms: QueryTerms | None = None,
 ) -> list[tuple[int, float]]:
     """(chunk_id, BM25 score) best first, at most `limit`."""
-    settings = get_settings()
     if terms is None:
         terms = query_terms(session, query, scope)
     if not terms.terms:
         return []
+    where, params = bm25_params(terms, scope, limit, k1, b)
+    if scope.document_ids is None:  # a document-id scope is narrow: the exact query is cheap
+        depths = _DEPTHS_UNFILTERED if scope.collections_only() else _DEPTHS_FILTERED
+        for factor in depths:
+            found = _candidates(session, where, params, max(limit, 1) * factor)
+            if found is not None:
+                return found[:limit]
+    rows: list[Any] = list(session.execute(text(_BM25_EXACT.format(scope=where)), params))
+    return [(int(r[0]), float(r[1])) for r in rows]
+
+
+def bm25_params(
+    terms: QueryTerms, scope: SearchScope, limit: int, k1: float | None, b: float | None
+) -> tuple[str, dict[str, Any]]:
+    """The scope's condition and every parameter of both BM25 queries."""
+    settings = get_settings()
     where, params = scope.sql()
-    params = {
+    return where, {
         **params,
         "w_collections": [t.collection_id for t in terms.terms],
         "w_terms": [t.term for t in terms.terms],
@@ -148,5 +230,16 @@ def lexical_search(
         "k1": float(settings.bm25_k1 if k1 is None else k1),
         "b": float(settings.bm25_b if b is None else b),
     }
-    rows: list[Any] = list(session.execute(text(_BM25.format(scope=where)), params))
-    return [(int(r[0]), float(r[1])) for r in rows]
+
+
+def _candidates(
+    session: Session, where: str, params: dict[str, Any], depth: int
+) -> list[tuple[int, float]] | None:
+    """The visible chunks among the best `depth` by BM25, best first; None when they may not
+    be the scope's best `limit` (fewer than `limit` visible while more chunks scored)."""
+    query = text(_BM25_CANDIDATES.format(scope=where))
+    rows: list[Any] = list(session.execute(query, {**params, "depth": depth}))
+    visible = [(int(r[0]), float(r[1])) for r in rows if r[2]]
+    if len(visible) >= params["limit"] or len(rows) < depth:
+        return visible
+    return None

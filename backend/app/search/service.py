@@ -46,7 +46,7 @@ def build_scope(session: Session, request: SearchRequest, principal: Principal) 
     names = request.collection_names()
     if names is not None:
         scope = SearchScope(
-            list(dict.fromkeys(collections.get_by_name(session, n, principal).id for n in names))
+            list(dict.fromkeys(collections.id_by_name(session, n, principal) for n in names))
         )
     else:
         scope = SearchScope(readable_collection_ids(session, principal))
@@ -70,7 +70,8 @@ def search(session: Session, request: SearchRequest, principal: Principal) -> Se
     with stage("search_scope"):
         scope = build_scope(session, request, principal)  # first: an unknown name costs no model
     # Per active space; the model works while Postgres answers the lexical side.
-    vector = embed_async(session, request, scope)
+    with stage("search_spaces"):  # the active-space lookup and the embedding's hand-off
+        vector = embed_async(session, request, scope)
     terms: QueryTerms | None = None
     if request.mode != "vector" or request.highlights:  # BM25's terms, or the words to mark
         with stage("search_terms"):
@@ -148,8 +149,10 @@ def retrieve(
         if lexical is not None:
             lists["lexical"] = lexical
         if vector is not None and settings.index_granularity != "chunk":
-            lists = granularity.to_chunks(session, lists, vector)  # rows -> chunks
-        ranked = fuse(lists)
+            with stage("search_granularity"):
+                lists = granularity.to_chunks(session, lists, vector)  # rows -> chunks
+        with stage("search_fuse"):
+            ranked = fuse(lists)
         details = retriever_details(lists)
         if use_rerank:
             ranked = rerank(session, request.query, ranked, max(settings.rerank_candidates, depth))
