@@ -49,10 +49,10 @@ class Worker(Proc):
 
     def __init__(
         self, name: str, env: dict[str, str], log_dir: Path, *, pool: str = "prefork",
-        concurrency: int = 1,
+        concurrency: int = 1, quiet: bool = True,
     ) -> None:  # fmt: skip
         hostname = f"{name}-{uuid.uuid4().hex[:6]}@%h"
-        argv = cmd.worker_argv(hostname=hostname, pool=pool, concurrency=concurrency, quiet=True)
+        argv = cmd.worker_argv(hostname=hostname, pool=pool, concurrency=concurrency, quiet=quiet)
         super().__init__(name, argv, env, log_dir)
 
     def wait_ready(self, timeout_s: float = 60) -> None:

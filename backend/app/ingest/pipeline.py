@@ -102,6 +102,7 @@ def run(document_id: uuid.UUID, task_id: str | None = None) -> Outcome:
         doc.error_code = None
         doc.started_at = func.now()
         storage_key, content_type, filename = doc.storage_key, doc.content_type, doc.filename
+        other_spaces = spaces.targets(session, doc.collection_id)
 
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -159,12 +160,16 @@ def run(document_id: uuid.UUID, task_id: str | None = None) -> Outcome:
         raise IngestFailure(
             FailureCode.embedding_failed, "The embedding model refused the document's text."
         ) from exc
+    # The collection's other spaces too, here and not in the write's transaction (which
+    # holds the document's row lock and the collection's shared rows until it commits).
+    prepared = spaces.embed_for_ingest(other_spaces, texts) if other_spaces else None
     timings["embed_ms"] = _lap(clock)
     _set_stage(document_id, IngestStage.writing)
 
     clock = time.perf_counter()
     extras = Extras(thumbnail_key, parsed.pages, parsed.image, parsed.vision, parsed.vision_error,
                     parsed.title)
+    extras.spaces = prepared
     _write(document_id, drafts, vectors, embedder.model_name, timings, clock, extras)
     shown = shown_chunks(drafts)
     ingest_metrics.record_ingest(timings, chunks=shown)
@@ -182,6 +187,7 @@ class Extras:
     vision: ImageAnalysis | None = None
     vision_error: str | None = None
     title: str | None = None
+    spaces: spaces.Prepared | None = None  # the other spaces' vectors, from the embed stage
 
 
 def _store_thumbnail(data: bytes | None, timings: dict[str, float]) -> str | None:
@@ -227,7 +233,7 @@ def _write(
             for d, v in zip(drafts, vectors, strict=True)
         ]
         bulk_index.write_chunks(session, document_id, doc.collection_id, rows, model)
-        spaces.write_vectors(session, doc, extras.title)  # the collection's other models
+        spaces.write_vectors(session, doc, extras.title, extras.spaces)  # the other models
         timings["write_ms"] = _lap(clock)
         stages.advance(doc, IngestStage.done)
         doc.chunk_count = shown_chunks(drafts)

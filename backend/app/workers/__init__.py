@@ -19,6 +19,7 @@ from celery.signals import beat_embedded_init, setup_logging, worker_process_ini
 import app.models
 from app.core.config import get_settings
 from app.core.logging import configure_logging
+from app.workers.broker import transport_for
 
 QUEUE_INGEST = "ingest"
 QUEUE_LABEL = "label"
@@ -29,6 +30,14 @@ def create_celery() -> Celery:
     settings = get_settings()
     app = Celery("cairn", broker=settings.redis_url, backend=settings.redis_url)
     app.conf.update(
+        # kombu's Redis transport with the fix that keeps a worker alive when the broker
+        # restarts while a task runs (app/workers/broker.py).
+        broker_transport=transport_for(settings.redis_url),
+        # A task running when the broker connection drops finishes (its document is written);
+        # its acknowledgement fails and Redis hands it out again after the visibility timeout,
+        # when the ingest of a ready document returns at once. (True would kill prefork
+        # children mid-document; the threads pool cannot cancel a running task at all.)
+        worker_cancel_long_running_tasks_on_connection_loss=False,
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         task_track_started=True,
