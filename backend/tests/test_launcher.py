@@ -193,7 +193,7 @@ def test_supervisor_config_supervises_every_program_as_a_group(tmp_path: Path) -
     prio = {n: int(conf[f"program:{n}"]["priority"]) for n in programs}
     assert prio["services"] < prio["worker"] < prio["api"] < prio["console"]
     assert 'CONSOLE_USE_SERVER_KEY="true"' in conf["program:console"]["environment"]
-    worker = cmd.worker_argv(hostname="cairn@%h", pool="threads", concurrency=4,
+    worker = cmd.worker_argv(hostname="cairn@%h", pool="prefork", concurrency=1,
                              beat_schedule=stack.run_dir / "celerybeat-schedule")  # fmt: skip
     assert conf["program:worker"]["command"].endswith(" ".join(worker).replace("%", "%%"))
     assert "--port 8123" in conf["program:api"]["command"]

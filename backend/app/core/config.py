@@ -41,8 +41,8 @@ class Settings(BaseSettings):
     # The ingest worker's Celery pool and concurrency (./start.sh, docker-compose, bench):
     # threads = that many documents at once in one process sharing one model, their chunk
     # texts coalesced into full embedding batches (app/ingest/embed_batcher.py).
-    worker_pool: Literal["threads", "prefork", "solo"] = "threads"
-    worker_concurrency: int = Field(default=4, ge=1, le=64)
+    worker_pool: Literal["threads", "prefork", "solo"] = "prefork"
+    worker_concurrency: int = Field(default=1, ge=1, le=64)
 
     # --- object storage ---------------------------------------------------------------------
     storage_backend: Literal["local", "s3"] = "local"
