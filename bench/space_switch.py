@@ -107,6 +107,9 @@ def main() -> int:
     p.add_argument("--queries", type=int, default=30, help="queries per fixed measurement")
     p.add_argument("--provider", default="llamacpp")
     p.add_argument("--model", default="SmolLM2-135M-Instruct")
+    p.add_argument("--judged-first", action="store_true",
+                   help="the subset holds every document judged relevant for a test query, "
+                        "then the others in corpus order (so a subset's nDCG has its answers)")
     p.add_argument("--ndcg", action="store_true", help="nDCG@10 (vector mode) of both spaces")
     p.add_argument("--max-job-s", type=float, default=0.0,
                    help="stop waiting for the job after this long (0: until it is done)")
@@ -124,10 +127,19 @@ def main() -> int:
     from app.eval.ingest import ingest_corpus
     from app.eval.runner import progress_factory
 
-    corpus = load_corpus(next(args.dataset.glob("corpus.jsonl*")))[: args.docs]
+    corpus = load_corpus(next(args.dataset.glob("corpus.jsonl*")))
+    if args.judged_first:
+        from app.eval.dataset import load_qrels
+
+        judged = {d for rel in load_qrels(args.dataset / "qrels_test.tsv").values()
+                  for d, grade in rel.items() if grade > 0}
+        corpus = ([d for d in corpus if d.id in judged]
+                  + [d for d in corpus if d.id not in judged])
+    corpus = corpus[: args.docs]
     queries = list(load_queries(args.dataset / "queries.jsonl").values())
     result: dict[str, Any] = {"docs": len(corpus), "provider": args.provider,
-                              "model": args.model, "search_interval_s": args.search_interval}
+                              "model": args.model, "search_interval_s": args.search_interval,
+                              "judged_first": args.judged_first}
     with Platform() as plat:
         plat.start()
         plat.start_worker(pool="solo")
