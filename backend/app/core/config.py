@@ -234,6 +234,9 @@ class Settings(BaseSettings):
     # Authenticated principals are cached in each API process this long (0: off); a revoke
     # or (de)activation clears the process's cache at once (app/auth/principal_cache.py).
     auth_cache_ttl_s: float = Field(default=10.0, ge=0, le=300)
+    # Each collection's active embedding space is cached in each process this long (0: off);
+    # a switch clears the switching process's cache at once (app/spaces/active_cache.py).
+    space_cache_ttl_s: float = Field(default=5.0, ge=0, le=300)
     # Send per-stage timings of each request in a Server-Timing header (app/core/timing.py).
     server_timing: bool = False
 

@@ -23,7 +23,7 @@ from app.providers.embeddings import EmbedderSpec, default_spec, get_embedder_fo
 from app.search.dense import DEFAULT_SOURCE, VectorSource, dense_search
 from app.search.filters import SearchScope
 from app.search.schemas import SearchRequest
-from app.spaces import repository
+from app.spaces import active_cache
 
 _EMBED_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="query-embed")
 
@@ -40,16 +40,16 @@ def embed_async(
 ) -> list[SpaceQuery] | None:
     """The query embedded for each active space of the scope's collections, in worker threads
     (ONNX runs without the GIL) so the lexical SQL runs meanwhile; None when the mode needs
-    no vector."""
+    no vector. The active spaces come from the in-process cache (spaces/active_cache.py)."""
     if request.mode not in ("hybrid", "vector"):
         return None
     groups: dict[tuple[EmbedderSpec, VectorSource], list[uuid.UUID]] = {}
-    for collection_id, space in repository.active_spaces(session, scope.collection_ids):
+    for collection_id, space in active_cache.active_spaces(session, scope.collection_ids):
         if space is None:
             key = (default_spec(), DEFAULT_SOURCE)
         else:
             key = (EmbedderSpec(space.provider, space.model, space.dim),
-                   VectorSource(space.id, space.dim))
+                   VectorSource(space.space_id, space.dim))
         groups.setdefault(key, []).append(collection_id)
     if not groups:
         groups[(default_spec(), DEFAULT_SOURCE)] = []

