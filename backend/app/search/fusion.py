@@ -16,12 +16,12 @@ Four methods, chosen by `settings.fusion_method`:
   `FUSION_LONG_QUERY_WORDS` words, falling linearly to zero at that many (0 turns this
   off). BM25 over a paragraph-long query scores chunks on many common words at once; on
   pydocs (paragraph queries) every fixed fusion landed below dense retrieval alone, while on
-  SciFact (one-sentence claims) fusion is worth +0.04 nDCG@10. (2) Each weight is then
+  SciFact (one-sentence claims) fusion is worth +0.03 nDCG@10. (2) Each weight is then
   multiplied by how clearly that retriever's best candidate stands out of its own list
   (`peak`) and the weights renormalised, so a query with a sharp BM25 winner (a rare name)
   leans lexical and one with a flat BM25 list leans dense. When no list has a peak the
-  (length-faded) configured weights apply. Measured with `cairn eval --sweep` (README,
-  "Evaluation"): ahead of every fixed fusion on both corpora.
+  (length-faded) configured weights apply. Measured with `cairn eval` (README, "Evaluation"): on
+  SciFact within noise of the best fixed fusion, on pydocs the only one not below dense.
 """
 
 from __future__ import annotations
