@@ -34,3 +34,12 @@ def test_run_sweep_scores_every_grid_setting() -> None:
     assert rrf["mrr@10"] == pytest.approx(1.0)
     assert "<- best" in render_sweep(rows, None)
     assert run_sweep({"q": {"C": 1}}, {"q": {"vector": [], "lexical": []}})[0]["ndcg@10"] == 0
+
+
+def test_adaptive_rows_fade_lexical_on_a_long_query_text() -> None:
+    long_query = " ".join(["word"] * 40)  # past FUSION_LONG_QUERY_WORDS=32: dense alone
+    assert fuse(LISTS, "adaptive", 0.5, long_query) == ["A", "B", "C"]
+    # short: peaks .5625 (vector) and .526 (lexical) -> A .517, C .483, B .452
+    assert fuse(LISTS, "adaptive", 0.5, "short claim") == ["A", "C", "B"]
+    rows = run_sweep({"q": {"A": 1}}, {"q": LISTS}, queries={"q": long_query})
+    assert all(r["mrr@10"] == pytest.approx(1.0) for r in rows if r["method"] == "adaptive")

@@ -23,7 +23,8 @@ CONFIG_KEYS = (
     "embedding_provider", "embedding_model", "embedding_runtime", "embedding_max_tokens",
     "chunk_size_tokens", "chunk_overlap_tokens", "chunk_title_prefix",
     "default_text_search_config", "bm25_k1", "bm25_b",
-    "fusion_method", "rrf_k", "hybrid_vector_weight", "hybrid_candidates",
+    "fusion_method", "rrf_k", "hybrid_vector_weight", "fusion_long_query_words",
+    "hybrid_candidates",
     "reranker", "reranker_model", "exact_search_max_chunks", "hnsw_ef_search",
 )  # fmt: skip
 CONFIG_PATHS = ("/api/v1/config", "/api/v1/settings", "/api/v1/system/config")
@@ -186,7 +187,7 @@ def run_eval(options: EvalOptions) -> dict[str, Any]:
 
             lists = fetch_lists(client, dataset.queries, collection=collection, mapper=mapper,
                                 concurrency=options.concurrency, progress=progress)  # fmt: skip
-            sweep = run_sweep(dataset.qrels, lists,
+            sweep = run_sweep(dataset.qrels, lists, queries=dataset.queries,
                               exclude_identical=options.ignore_identical_ids)  # fmt: skip
         config = retrieval_config(client, ingest)
         deleted = 0

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
 
+from app.core.config import get_settings
 from app.eval.client import ApiError, CairnClient
 from app.eval.metrics import METRICS, evaluate_run
 from app.eval.queries import HitMapper
@@ -33,20 +34,21 @@ GRID: tuple[tuple[str, str, float], ...] = (
     ("zscore w=0.4", "zscore", 0.4),
     ("zscore w=0.5", "zscore", 0.5),
     ("zscore w=0.6", "zscore", 0.6),
+    ("adaptive w=0.4", "adaptive", 0.4),
+    ("adaptive w=0.5", "adaptive", 0.5),
+    ("adaptive w=0.6", "adaptive", 0.6),
+    ("rrf k=20", "rrf", 20),
     ("rrf k=60", "rrf", 60),
 )
 Hit = tuple[int, float, list[str]]  # chunk id, the retriever's score, the BEIR ids it stands for
 
 
-def fuse(lists: dict[str, list[Hit]], method: str, param: float) -> list[str]:
-    """BEIR ids best first under one grid setting (chunks collapsed to documents)."""
+def fuse(lists: dict[str, list[Hit]], method: str, param: float, query: str = "") -> list[str]:
+    """BEIR ids best first under one grid setting (chunks collapsed to documents); adaptive
+    fusion fades the lexical weight by this machine's FUSION_LONG_QUERY_WORDS."""
     scored = {name: [(cid, score) for cid, score, _ in hits] for name, hits in lists.items()}
-    if method == "rrf":
-        scores = fusion.rrf({n: [c for c, _ in s] for n, s in scored.items()}, int(param))
-    elif method == "zscore":
-        scores = fusion.weighted_z(scored, fusion.hybrid_weights(param))
-    else:
-        scores = fusion.weighted(scored, fusion.hybrid_weights(param))
+    scores = fusion.combine(scored, method, vector_weight=param, rrf_k=int(param), query=query,
+                            long_query_words=get_settings().fusion_long_query_words)  # fmt: skip
     ids_of = {cid: ids for hits in lists.values() for cid, _, ids in hits}
     ranking: dict[str, None] = {}
     for cid, _ in fusion.ranked(scores):
@@ -89,12 +91,17 @@ def fetch_lists(
 
 def run_sweep(
     qrels: dict[str, dict[str, int]], lists: dict[str, dict[str, list[Hit]]],
-    *, exclude_identical: bool = False,
+    *, exclude_identical: bool = False, queries: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:  # fmt: skip
     rows = []
+    text = queries or {}
     for label, method, param in GRID:
         rankings = {
-            q: [d for d in fuse(ls, method, param) if not (exclude_identical and d == q)]
+            q: [
+                d
+                for d in fuse(ls, method, param, text.get(q, ""))
+                if not (exclude_identical and d == q)
+            ]
             for q, ls in lists.items()
         }
         means, _ = evaluate_run(qrels, rankings)

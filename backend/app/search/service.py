@@ -152,7 +152,7 @@ def retrieve(
             with stage("search_granularity"):
                 lists = granularity.to_chunks(session, lists, vector)  # rows -> chunks
         with stage("search_fuse"):
-            ranked = fuse(lists)
+            ranked = fuse(lists, request.query)
         details = retriever_details(lists)
         if use_rerank:
             ranked = rerank(session, request.query, ranked, max(settings.rerank_candidates, depth))
@@ -166,18 +166,14 @@ def retrieve(
         depth = min(depth * 4, MAX_GROUP_DEPTH)
 
 
-def fuse(lists: dict[str, list[tuple[int, float]]]) -> list[tuple[int, float]]:
+def fuse(lists: dict[str, list[tuple[int, float]]], query: str = "") -> list[tuple[int, float]]:
     """One retriever: its own order and scores. Two: the configured fusion."""
     if len(lists) == 1:
         return next(iter(lists.values()))
     settings = get_settings()
-    if settings.fusion_method == "weighted":
-        scores = fusion.weighted(lists, fusion.hybrid_weights(settings.hybrid_vector_weight))
-    elif settings.fusion_method == "zscore":
-        scores = fusion.weighted_z(lists, fusion.hybrid_weights(settings.hybrid_vector_weight))
-    else:
-        scores = fusion.rrf({n: [cid for cid, _ in items] for n, items in lists.items()},
-                            settings.rrf_k)
+    scores = fusion.combine(lists, settings.fusion_method, query=query,
+                            vector_weight=settings.hybrid_vector_weight, rrf_k=settings.rrf_k,
+                            long_query_words=settings.fusion_long_query_words)  # fmt: skip
     return fusion.ranked(scores)
 
 
