@@ -136,7 +136,13 @@ def test_a_document_in_flight_when_redis_restarts_ends_ready_and_the_worker_live
     services.restart_redis(down_seconds=1)
     doc = wait_final(http, busy, 240, threads_worker)
     assert doc["status"] == "ready" and doc["chunk_count"] > 10, doc
-    assert doc["attempts"] == 1, doc  # it finished where it ran: not put back and run twice
+    # Delivery is at least once (acks_late): Redis may hand the in-flight task out again after
+    # the restart (a CI run saw attempts == 2). What must hold is that a second run wrote
+    # nothing twice: every chunk once, as many as the document says.
+    assert doc["attempts"] <= 2, doc
+    page = http.get(f"/api/v1/documents/{busy}/chunks", params={"limit": 500}).json()
+    ordinals = [c["ordinal"] for c in page["items"]]
+    assert page["total"] == doc["chunk_count"] == len(ordinals) == len(set(ordinals)), page
     after = upload(http, "Tardigrades survive the vacuum of space.")
     assert wait_final(http, after, 120, threads_worker)["status"] == "ready"
     assert_survived(threads_worker)
