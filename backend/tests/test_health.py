@@ -37,6 +37,18 @@ def test_readiness_is_200_with_every_check_ok(client: Any) -> None:
     assert all(check["ok"] for check in body["checks"].values()), body
 
 
+def test_readiness_after_a_redis_restart_does_not_report_the_broker_unreachable(
+    client: Any, services: Any
+) -> None:
+    """The API's pooled broker connection dies with the restart; the workers check's first
+    use of it must not turn into a false "unreachable" (CI saw exactly that once)."""
+    assert client.get("/api/health/ready").json()["checks"]["workers"]["ok"] is True
+    services.restart_redis(down_seconds=0.5)
+    body = client.get("/api/health/ready").json()
+    assert body["checks"]["redis"]["ok"] is True
+    assert body["checks"]["workers"].get("code") != "unreachable", body
+
+
 def test_readiness_is_503_naming_storage_when_storage_is_down(
     client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

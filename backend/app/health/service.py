@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import redis
+from kombu.exceptions import OperationalError as KombuOperationalError
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 
@@ -55,8 +56,17 @@ def _celery() -> Any:
 
 
 def _check_workers() -> None:
-    # limit=1: return at the first reply instead of waiting out the timeout
-    replies = _celery().control.ping(timeout=WORKER_PING_TIMEOUT_S, limit=1)
+    # limit=1: return at the first reply instead of waiting out the timeout. One retry on a
+    # connection error: after a Redis restart the first use of a pooled broker connection fails
+    # once ("Connection closed by server") and redis-py reconnects on the next; that is not a
+    # missing worker. A broker that stays down fails the retry too.
+    for attempt in (1, 2):
+        try:
+            replies = _celery().control.ping(timeout=WORKER_PING_TIMEOUT_S, limit=1)
+            break
+        except (redis.ConnectionError, ConnectionError, KombuOperationalError):
+            if attempt == 2:
+                raise
     if not replies:
         raise NoReply()
 
