@@ -12,13 +12,17 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
+import redis
 
 from app.core.embedded import free_port
 from app.launcher import argv as cmd
+from app.launcher.platform import Platform
 from app.launcher.procs import LaunchError, Proc, wait_api_ready, wait_worker_ready
 from app.launcher.supervisor import LocalStack, supervisor_config
 
@@ -305,3 +309,51 @@ def test_build_web_without_node_says_so_and_only_dev_mode_fails(tmp_path: Path) 
                          capture_output=True, text=True, timeout=30, check=False)  # fmt: skip
     assert build.returncode == 0 and "node/npm not found" in build.stdout
     assert dev.returncode == 1 and "node/npm not found" in dev.stdout
+
+
+# --- Redis stop/restart while Redis's own background save runs --------------------------------
+
+
+def slow_background_save(client: Any) -> None:
+    """Start a BGSAVE that takes seconds (its forked child keeps the delay; the parent resets
+    it), as Redis's own save points do at random moments under a test's writes."""
+    client.config_set("rdb-key-save-delay", 2_000_000)  # µs per key, read by the child
+    client.bgsave()
+    client.config_set("rdb-key-save-delay", 0)
+    assert client.info("persistence")["rdb_bgsave_in_progress"] == 1
+
+
+@pytest.fixture()
+def redis_only() -> Iterator[Platform]:
+    platform = Platform(prefix="cairn-redis-")
+    platform.redis_port = free_port()
+    platform.start_redis()
+    try:
+        yield platform
+    finally:
+        platform.stop()
+
+
+def test_restart_redis_during_a_background_save_keeps_the_data(redis_only: Platform) -> None:
+    assert redis_only.redis is not None
+    redis_only.redis.server.set("queued", "message")
+    slow_background_save(redis_only.redis.server)
+    redis_only.restart_redis()
+    assert redis_only.redis is not None
+    assert redis_only.redis.server.get("queued") == b"message"
+
+
+def test_stop_redis_during_a_background_save_stops_it(redis_only: Platform) -> None:
+    assert redis_only.redis is not None
+    server = redis_only.redis.server
+    slow_background_save(server)
+    redis_only.stop_redis()
+    assert redis_only.redis is None
+    with pytest.raises(redis.exceptions.ConnectionError):
+        server.ping()
+
+
+def test_stop_redis_twice_is_a_no_op(redis_only: Platform) -> None:
+    redis_only.stop_redis()
+    redis_only.stop_redis()
+    assert redis_only.redis is None

@@ -142,10 +142,13 @@ class Platform:
             self.redis = start_redis(self.base / "redis", port=self.redis_port or None)
 
     def stop_redis(self) -> None:
-        """Save and stop Redis (queued messages survive in its rdb file)."""
+        """Save and stop Redis (queued messages survive in its rdb file).
+
+        SHUTDOWN SAVE, not SAVE then SHUTDOWN: SAVE fails while Redis's own background
+        save runs, whereas SHUTDOWN SAVE stops that child and saves in the foreground.
+        """
         if self.redis is not None:
-            self.redis.server.save()
-            self.redis.stop()
+            self.redis.server.shutdown(save=True)
             self.redis = None
 
     def restart_redis(self, down_seconds: float = 0.0) -> None:
