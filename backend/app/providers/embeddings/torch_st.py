@@ -7,11 +7,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from app.providers.embeddings.base import Embedder, EmbeddingError
-from app.providers.embeddings.local_model import DIMS, package_model_dir
+from app.providers.embeddings.local_model import DIMS, QUANTIZED, package_model_dir
 
 
 class SentenceTransformerEmbedder(Embedder):
     def __init__(self, model: str, *, batch_size: int, max_tokens: int) -> None:
+        if model in QUANTIZED:
+            raise EmbeddingError(
+                f"{model} is an int8 ONNX model: it runs with EMBEDDING_RUNTIME=onnx"
+            )
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
 
