@@ -105,3 +105,34 @@ def test_a_long_query_fuses_on_the_dense_list_alone() -> None:
                           query=" ".join(["word"] * 24), long_query_words=32)  # fmt: skip
     wl = 0.25 * 0.95 / (0.5 * 0.75 + 0.25 * 0.95)
     assert half["d"] == pytest.approx(wl) and half["a"] == pytest.approx(1 - wl)
+
+
+def test_every_weighted_method_fuses_a_long_query_on_the_dense_list_alone() -> None:
+    scored = {"vector": VECTOR, "lexical": LEXICAL}
+    long_query = " ".join(["word"] * 40)
+    dense_only = {"vector": 0.5, "lexical": 0.0}
+    for method, expected in (("weighted", fusion.weighted(scored, dense_only)),
+                             ("zscore", fusion.weighted_z(scored, dense_only))):  # fmt: skip
+        got = fusion.combine(scored, method, vector_weight=0.5, rrf_k=60, query=long_query,
+                             long_query_words=32)  # fmt: skip
+        assert got == expected
+        assert [item for item, _ in fusion.ranked(got)][:3] == ["a", "b", "c"]
+
+
+def test_with_the_fade_off_a_long_query_keeps_its_lexical_weight() -> None:
+    scored = {"vector": VECTOR, "lexical": LEXICAL}
+    long_query = " ".join(["word"] * 400)
+    for method in ("weighted", "zscore", "adaptive"):
+        off = fusion.combine(scored, method, vector_weight=0.5, rrf_k=60, query=long_query,
+                             long_query_words=0)  # fmt: skip
+        short = fusion.combine(scored, method, vector_weight=0.5, rrf_k=60, query="a claim",
+                               long_query_words=32)  # fmt: skip
+        assert off == short and off["d"] > 0  # the lexical winner still scores
+
+
+def test_rrf_has_no_weights_so_query_length_changes_nothing() -> None:
+    scored = {"vector": VECTOR, "lexical": LEXICAL}
+    long_query = " ".join(["word"] * 400)
+    assert fusion.combine(scored, "rrf", vector_weight=0.5, rrf_k=60, query=long_query,
+                          long_query_words=32) == fusion.combine(
+        scored, "rrf", vector_weight=0.5, rrf_k=60)  # fmt: skip

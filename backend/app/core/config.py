@@ -142,8 +142,8 @@ class Settings(BaseSettings):
     # weights (lexical faded on long queries, each list scaled by its peak; search/fusion.py,
     # README "Evaluation"). `cairn eval --sweep` compares them on a golden set.
     fusion_method: Literal["rrf", "weighted", "zscore", "adaptive"] = "adaptive"
-    # Adaptive fusion: the lexical weight is full up to half this many query words, zero at
-    # this many (0: never faded).
+    # Weighted, zscore and adaptive fusion: the lexical weight is full up to half this many
+    # query words, zero at this many (0: never faded).
     fusion_long_query_words: int = Field(default=32, ge=0, le=10_000)
     rrf_k: int = 60
     hybrid_vector_weight: float = Field(default=0.5, ge=0, le=1)

@@ -44,8 +44,8 @@ Hit = tuple[int, float, list[str]]  # chunk id, the retriever's score, the BEIR 
 
 
 def fuse(lists: dict[str, list[Hit]], method: str, param: float, query: str = "") -> list[str]:
-    """BEIR ids best first under one grid setting (chunks collapsed to documents); adaptive
-    fusion fades the lexical weight by this machine's FUSION_LONG_QUERY_WORDS."""
+    """BEIR ids best first under one grid setting (chunks collapsed to documents); the
+    weighted methods fade the lexical weight by this machine's FUSION_LONG_QUERY_WORDS."""
     scored = {name: [(cid, score) for cid, score, _ in hits] for name, hits in lists.items()}
     scores = fusion.combine(scored, method, vector_weight=param, rrf_k=int(param), query=query,
                             long_query_words=get_settings().fusion_long_query_words)  # fmt: skip

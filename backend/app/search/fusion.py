@@ -11,17 +11,17 @@ Four methods, chosen by `settings.fusion_method`:
   over its own candidates) instead; a candidate missing from a list gets that list's lowest
   z-score (as min-max gives it the list's minimum, 0). Less sensitive than min-max to one
   outlying best or worst score.
-- Adaptive weights (the default): weighted min-max fusion whose weights are set per query.
-  (1) The lexical weight fades with the query's length: full up to half of
-  `FUSION_LONG_QUERY_WORDS` words, falling linearly to zero at that many (0 turns this
-  off). BM25 over a paragraph-long query scores chunks on many common words at once; on
-  pydocs (paragraph queries) every fixed fusion landed below dense retrieval alone, while on
-  SciFact (one-sentence claims) fusion is worth +0.03 nDCG@10. (2) Each weight is then
-  multiplied by how clearly that retriever's best candidate stands out of its own list
-  (`peak`) and the weights renormalised, so a query with a sharp BM25 winner (a rare name)
-  leans lexical and one with a flat BM25 list leans dense. When no list has a peak the
-  (length-faded) configured weights apply. Measured with `cairn eval` (README, "Evaluation"): on
-  SciFact within noise of the best fixed fusion, on pydocs the only one not below dense.
+- Adaptive weights: weighted min-max fusion whose weights are also scaled per query by how
+  clearly each retriever's best candidate stands out of its own list (`peak`), renormalised,
+  so a query with a sharp BM25 winner (a rare name) leans lexical and one with a flat BM25
+  list leans dense; with no peak anywhere the configured weights apply.
+
+The three weighted methods share one rule on query length: the lexical weight is full up to
+half of `FUSION_LONG_QUERY_WORDS` words and falls linearly to zero at that many (0 turns it
+off). BM25 over a paragraph-long query scores chunks on many common words at once: on pydocs
+(paragraph queries) every fusion without the fade landed below dense retrieval alone, while
+on SciFact (one-sentence claims) fusion is worth +0.04 nDCG@10. Measured with `cairn eval`
+(README, "Evaluation").
 """
 
 from __future__ import annotations
@@ -137,16 +137,21 @@ def adaptive_weights(
     return {name: w / total for name, w in raw.items()}
 
 
+def faded(weights: Mapping[str, float], words: int, long_words: int) -> dict[str, float]:
+    """The weights with the lexical one faded for a query of `words` words."""
+    out = dict(weights)
+    if "lexical" in out:
+        out["lexical"] *= length_factor(words, long_words)
+    return out
+
+
 def adaptive(
     scored: Mapping[str, Sequence[tuple[K, float]]], weights: Mapping[str, float],
     *, words: int = 0, long_words: int = 0, depth: int = 10,
 ) -> dict[K, float]:  # fmt: skip
     """Weighted min-max fusion with this query's adaptive weights (a query of `words` words;
     the lexical weight faded by `length_factor`)."""
-    faded = dict(weights)
-    if "lexical" in faded:
-        faded["lexical"] *= length_factor(words, long_words)
-    return weighted(scored, adaptive_weights(scored, faded, depth))
+    return weighted(scored, adaptive_weights(scored, faded(weights, words, long_words), depth))
 
 
 def hybrid_weights(vector_weight: float) -> dict[str, float]:
@@ -157,16 +162,17 @@ def combine(
     scored: Mapping[str, Sequence[tuple[K, float]]], method: str, *, vector_weight: float,
     rrf_k: int, query: str = "", long_query_words: int = 0,
 ) -> dict[K, float]:  # fmt: skip
-    """The named method (FUSION_METHOD) over the "vector" and "lexical" lists of `query`."""
-    weights = hybrid_weights(vector_weight)
+    """The named method (FUSION_METHOD) over the "vector" and "lexical" lists of `query`; the
+    weighted methods fade the lexical weight on a long query (`long_query_words`)."""
+    if method == "rrf":
+        return rrf({name: [item for item, _ in items] for name, items in scored.items()}, rrf_k)
+    weights = faded(hybrid_weights(vector_weight), query_words(query), long_query_words)
     if method == "weighted":
         return weighted(scored, weights)
     if method == "zscore":
         return weighted_z(scored, weights)
     if method == "adaptive":
-        return adaptive(scored, weights, words=query_words(query), long_words=long_query_words)
-    if method == "rrf":
-        return rrf({name: [item for item, _ in items] for name, items in scored.items()}, rrf_k)
+        return weighted(scored, adaptive_weights(scored, weights))
     raise ValueError(f"unknown fusion method {method!r}")
 
 
