@@ -13,7 +13,8 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -154,6 +155,23 @@ def db() -> Iterator[Any]:
         yield session
     finally:
         session.close()
+
+
+@contextmanager
+def cache_ttl(setting: str, ttl_s: float, forget: Callable[[], None]) -> Iterator[float]:
+    """An in-process cache's TTL setting (e.g. "auth_cache_ttl_s") at ttl_s for the block, the
+    cache emptied by `forget` before and after; the setting is restored."""
+    from app.core.config import get_settings
+
+    settings = get_settings()
+    before = getattr(settings, setting)
+    setattr(settings, setting, ttl_s)
+    forget()
+    try:
+        yield ttl_s
+    finally:
+        setattr(settings, setting, before)
+        forget()
 
 
 def upload(
