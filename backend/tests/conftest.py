@@ -223,6 +223,18 @@ def wait_for_documents(
     return latest
 
 
+def upload_ready(
+    client: Any, files: list[tuple[str, bytes]], collection: str, *, timeout: float = 120.0
+) -> list[str]:
+    """Upload files into the collection and wait until every one is ready; their ids."""
+    resp = upload(client, files, collection=collection)
+    assert resp.status_code == 202, resp.text
+    ids = [d["id"] for d in resp.json()["documents"]]
+    final = wait_for_documents(client, ids, timeout=timeout)
+    assert all(final[i]["status"] == "ready" for i in ids), final
+    return ids
+
+
 # --- shared helpers for the documents / ingest tests ---------------------------------------
 
 
