@@ -238,6 +238,23 @@ def upload_ready(
 # --- shared helpers for the documents / ingest tests ---------------------------------------
 
 
+def count_documents(db: Any, collection: str) -> int:
+    """How many documents the named collection holds (a fresh read: the session rolls back)."""
+    from sqlalchemy import func, select
+
+    from app.collections.models import Collection
+    from app.documents.models import Document
+
+    db.rollback()
+    query = (
+        select(func.count())
+        .select_from(Document)
+        .join(Collection, Collection.id == Document.collection_id)
+        .where(Collection.name == collection)
+    )
+    return int(db.scalar(query) or 0)
+
+
 def assert_error(resp: Any, status: int, code: str | None = None) -> dict[str, Any]:
     """The response has `status` and the one error shape {"error": {"code", "message"}}."""
     assert resp.status_code == status, resp.text
