@@ -238,6 +238,27 @@ def upload_ready(
 # --- shared helpers for the documents / ingest tests ---------------------------------------
 
 
+def s3_store(endpoint_url: str, bucket: str = "cairn-test", *, create_bucket: bool = True) -> Any:
+    """An S3 object store with the run's credentials (moto's)."""
+    from app.storage.s3 import S3ObjectStore
+
+    return S3ObjectStore(
+        bucket=bucket,
+        endpoint_url=endpoint_url,
+        region="us-east-1",
+        access_key_id="test",
+        secret_access_key="test",
+        create_bucket=create_bucket,
+    )
+
+
+def unreachable_store() -> Any:
+    """The run's bucket behind a closed port on 127.0.0.1: object storage down."""
+    from app.core.embedded import free_port
+
+    return s3_store(f"http://127.0.0.1:{free_port()}")
+
+
 def count_documents(db: Any, collection: str) -> int:
     """How many documents the named collection holds (a fresh read: the session rolls back)."""
     from sqlalchemy import func, select

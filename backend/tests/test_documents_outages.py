@@ -9,27 +9,21 @@ from typing import Any
 
 import pytest
 
-from app.core.embedded import free_port
 from app.storage import get_store
-from app.storage.s3 import S3ObjectStore
-from tests.conftest import assert_error, count_documents, search, upload, wait_for_documents
-
-
-def _dead_store() -> S3ObjectStore:
-    """An object store at a closed port on 127.0.0.1."""
-    return S3ObjectStore(
-        bucket="cairn-test",
-        endpoint_url=f"http://127.0.0.1:{free_port()}",
-        region="us-east-1",
-        access_key_id="test",
-        secret_access_key="test",
-    )
+from tests.conftest import (
+    assert_error,
+    count_documents,
+    search,
+    unreachable_store,
+    upload,
+    wait_for_documents,
+)
 
 
 @pytest.fixture
 def storage_down(app: Any) -> Iterator[None]:
     """The API's object store points at a closed port on 127.0.0.1."""
-    dead = _dead_store()
+    dead = unreachable_store()
     app.dependency_overrides[get_store] = lambda: dead
     try:
         yield
@@ -51,7 +45,7 @@ def test_storage_down_at_download_is_503(client: Any, collection_name: str, app:
     )
     doc_id = resp.json()["documents"][0]["id"]
     wait_for_documents(client, [doc_id])
-    dead = _dead_store()
+    dead = unreachable_store()
     app.dependency_overrides[get_store] = lambda: dead
     try:
         assert_error(client.get(f"/api/v1/documents/{doc_id}/download"), 503, "storage_unavailable")
