@@ -103,29 +103,22 @@ def test_metadata_object_is_stored(client: Any, collection_name: str) -> None:
     }
 
 
-@pytest.mark.parametrize(
-    ("method", "path"),
-    [
-        ("get", "/api/v1/documents/{id}"),
-        ("get", "/api/v1/documents/{id}/chunks"),
-        ("get", "/api/v1/documents/{id}/download"),
-        ("delete", "/api/v1/documents/{id}"),
-    ],
-)
+# The routes of one document, for the unknown-id and bad-uuid checks.
+DOCUMENT_ROUTES = [
+    ("get", "/api/v1/documents/{id}"),
+    ("get", "/api/v1/documents/{id}/chunks"),
+    ("get", "/api/v1/documents/{id}/download"),
+    ("delete", "/api/v1/documents/{id}"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), DOCUMENT_ROUTES)
 def test_unknown_document_id_is_404(client: Any, method: str, path: str) -> None:
     resp = client.request(method, path.format(id=uuid.uuid4()))
     assert_error(resp, 404, "not_found")
 
 
-@pytest.mark.parametrize(
-    ("method", "path"),
-    [
-        ("get", "/api/v1/documents/{id}"),
-        ("get", "/api/v1/documents/{id}/chunks"),
-        ("get", "/api/v1/documents/{id}/download"),
-        ("delete", "/api/v1/documents/{id}"),
-    ],
-)
+@pytest.mark.parametrize(("method", "path"), DOCUMENT_ROUTES)
 def test_invalid_document_uuid_is_422(client: Any, method: str, path: str) -> None:
     resp = client.request(method, path.format(id="not-a-uuid"))
     assert_error(resp, 422, "validation_error")
