@@ -13,7 +13,8 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -156,6 +157,23 @@ def db() -> Iterator[Any]:
         session.close()
 
 
+@contextmanager
+def cache_ttl(setting: str, ttl_s: float, forget: Callable[[], None]) -> Iterator[float]:
+    """An in-process cache's TTL setting (e.g. "auth_cache_ttl_s") at ttl_s for the block, the
+    cache emptied by `forget` before and after; the setting is restored."""
+    from app.core.config import get_settings
+
+    settings = get_settings()
+    before = getattr(settings, setting)
+    setattr(settings, setting, ttl_s)
+    forget()
+    try:
+        yield ttl_s
+    finally:
+        setattr(settings, setting, before)
+        forget()
+
+
 def upload(
     client: Any,
     files: list[tuple[str, bytes]],
@@ -205,7 +223,57 @@ def wait_for_documents(
     return latest
 
 
+def upload_ready(
+    client: Any, files: list[tuple[str, bytes]], collection: str, *, timeout: float = 120.0
+) -> list[str]:
+    """Upload files into the collection and wait until every one is ready; their ids."""
+    resp = upload(client, files, collection=collection)
+    assert resp.status_code == 202, resp.text
+    ids = [d["id"] for d in resp.json()["documents"]]
+    final = wait_for_documents(client, ids, timeout=timeout)
+    assert all(final[i]["status"] == "ready" for i in ids), final
+    return ids
+
+
 # --- shared helpers for the documents / ingest tests ---------------------------------------
+
+
+def s3_store(endpoint_url: str, bucket: str = "cairn-test", *, create_bucket: bool = True) -> Any:
+    """An S3 object store with the run's credentials (moto's)."""
+    from app.storage.s3 import S3ObjectStore
+
+    return S3ObjectStore(
+        bucket=bucket,
+        endpoint_url=endpoint_url,
+        region="us-east-1",
+        access_key_id="test",
+        secret_access_key="test",
+        create_bucket=create_bucket,
+    )
+
+
+def unreachable_store() -> Any:
+    """The run's bucket behind a closed port on 127.0.0.1: object storage down."""
+    from app.core.embedded import free_port
+
+    return s3_store(f"http://127.0.0.1:{free_port()}")
+
+
+def count_documents(db: Any, collection: str) -> int:
+    """How many documents the named collection holds (a fresh read: the session rolls back)."""
+    from sqlalchemy import func, select
+
+    from app.collections.models import Collection
+    from app.documents.models import Document
+
+    db.rollback()
+    query = (
+        select(func.count())
+        .select_from(Document)
+        .join(Collection, Collection.id == Document.collection_id)
+        .where(Collection.name == collection)
+    )
+    return int(db.scalar(query) or 0)
 
 
 def assert_error(resp: Any, status: int, code: str | None = None) -> dict[str, Any]:

@@ -3,14 +3,20 @@ the same argv, process groups, readiness probes and teardown as every other Cair
 
 A test can SIGKILL a worker's pool child, or the whole worker, and start another. They use
 their own Redis database number so that the test session's in-thread worker never takes
-their tasks. No pytest here, and no import of conftest.
+their tasks. Also the API calls those tests share: upload one file, wait for a document's
+state. No pytest here, and no import of conftest (the fixtures are tests/fault_fixtures.py).
 """
 
 from __future__ import annotations
 
 import os
+import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import httpx
 
 from app.core.embedded import free_port
 from app.launcher import argv as cmd
@@ -18,8 +24,11 @@ from app.launcher.chaos import kill_pool_child, pool_children, reconcile_in, run
 from app.launcher.procs import Proc, wait_api_ready, wait_worker_ready
 
 __all__ = [
-    "Api", "Proc", "Worker", "closed_port", "isolated_env", "reconcile_in", "run_python",
+    "FINAL", "Api", "Proc", "Worker", "closed_port", "is_final", "isolated_env", "reconcile_in",
+    "run_python", "upload_one", "wait_for",
 ]  # fmt: skip
+
+FINAL = ("ready", "failed")
 
 
 def isolated_env(redis_db: int, **overrides: str) -> dict[str, str]:
@@ -77,3 +86,41 @@ class Api(Proc):
 
     def wait_ready(self, timeout_s: float = 60) -> None:
         wait_api_ready(self.url, self, timeout_s)
+
+
+def upload_one(
+    http: httpx.Client, filename: str, content: bytes, collection_prefix: str
+) -> dict[str, Any]:
+    """One file into a fresh collection (`<prefix>-<8 hex>`); the document as accepted (202)."""
+    resp = http.post(
+        "/api/v1/documents",
+        files=[("files", (filename, content))],
+        data={"collection": f"{collection_prefix}-{uuid.uuid4().hex[:8]}"},
+    )
+    assert resp.status_code == 202, resp.text
+    return dict(resp.json()["documents"][0])
+
+
+def is_final(doc: dict[str, Any]) -> bool:
+    return doc["status"] in FINAL
+
+
+def wait_for(
+    http: httpx.Client,
+    doc_id: str,
+    pred: Callable[[dict[str, Any]], bool],
+    timeout_s: float,
+    *,
+    poll_s: float = 0.1,
+    detail: Callable[[], str] = lambda: "",
+) -> dict[str, Any]:
+    """The document once `pred` holds for it, polled every poll_s; after timeout_s an
+    AssertionError with its last state (and `detail()`, e.g. a worker's log)."""
+    deadline = time.monotonic() + timeout_s
+    doc: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        doc = dict(http.get(f"/api/v1/documents/{doc_id}").json())
+        if pred(doc):
+            return doc
+        time.sleep(poll_s)
+    raise AssertionError(f"condition not met in {timeout_s}s: {doc}{detail()}")

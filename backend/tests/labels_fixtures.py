@@ -6,8 +6,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from tests.conftest import upload, wait_for_documents
-
 TAXONOMY = [
     {"value": "finance", "description":
      "Money, banking, markets, investment, revenue, interest rates and company earnings."},
@@ -41,15 +39,6 @@ def create_collection(client: Any, name: str) -> str:
 
 def put_taxonomy(client: Any, collection_id: str, labels: list[dict[str, str]]) -> Any:
     return client.put(f"/api/v1/collections/{collection_id}/taxonomy", json={"labels": labels})
-
-
-def upload_ready(client: Any, files: list[tuple[str, bytes]], collection: str) -> list[str]:
-    resp = upload(client, files, collection=collection)
-    assert resp.status_code == 202, resp.text
-    ids = [d["id"] for d in resp.json()["documents"]]
-    final = wait_for_documents(client, ids)
-    assert all(final[i]["status"] == "ready" for i in ids), final
-    return ids
 
 
 def wait_for_labels(client: Any, document_id: str, timeout: float = 120.0) -> dict[str, Any]:

@@ -18,19 +18,13 @@ from app.auth.models import ApiKey
 from app.auth.principal import Principal
 from app.core.config import get_settings
 from app.core.db import session_scope
+from tests.conftest import cache_ttl
 
 
 @pytest.fixture
 def short_ttl() -> Iterator[float]:
-    settings = get_settings()
-    before = settings.auth_cache_ttl_s
-    settings.auth_cache_ttl_s = 1.0
-    principal_cache.forget_all()
-    try:
-        yield 1.0
-    finally:
-        settings.auth_cache_ttl_s = before
-        principal_cache.forget_all()
+    with cache_ttl("auth_cache_ttl_s", 1.0, principal_cache.forget_all) as ttl:
+        yield ttl
 
 
 def _principal() -> Principal:

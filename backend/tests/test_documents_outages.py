@@ -8,37 +8,22 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
 
-from app.collections.models import Collection
-from app.core.embedded import free_port
-from app.documents.models import Document
 from app.storage import get_store
-from app.storage.s3 import S3ObjectStore
-from tests.conftest import assert_error, search, upload, wait_for_documents
-
-
-def _documents_in(db: Any, collection: str) -> int:
-    db.rollback()
-    query = (
-        select(func.count())
-        .select_from(Document)
-        .join(Collection, Collection.id == Document.collection_id)
-        .where(Collection.name == collection)
-    )
-    return int(db.scalar(query) or 0)
+from tests.conftest import (
+    assert_error,
+    count_documents,
+    search,
+    unreachable_store,
+    upload,
+    wait_for_documents,
+)
 
 
 @pytest.fixture
 def storage_down(app: Any) -> Iterator[None]:
     """The API's object store points at a closed port on 127.0.0.1."""
-    dead = S3ObjectStore(
-        bucket="cairn-test",
-        endpoint_url=f"http://127.0.0.1:{free_port()}",
-        region="us-east-1",
-        access_key_id="test",
-        secret_access_key="test",
-    )
+    dead = unreachable_store()
     app.dependency_overrides[get_store] = lambda: dead
     try:
         yield
@@ -51,7 +36,7 @@ def test_storage_down_at_upload_is_503_and_leaves_no_document(
 ) -> None:
     resp = upload(client, [("s.txt", b"Storage is down right now.")], collection=collection_name)
     assert_error(resp, 503, "storage_unavailable")
-    assert _documents_in(db, collection_name) == 0
+    assert count_documents(db, collection_name) == 0
 
 
 def test_storage_down_at_download_is_503(client: Any, collection_name: str, app: Any) -> None:
@@ -60,13 +45,7 @@ def test_storage_down_at_download_is_503(client: Any, collection_name: str, app:
     )
     doc_id = resp.json()["documents"][0]["id"]
     wait_for_documents(client, [doc_id])
-    dead = S3ObjectStore(
-        bucket="cairn-test",
-        endpoint_url=f"http://127.0.0.1:{free_port()}",
-        region="us-east-1",
-        access_key_id="test",
-        secret_access_key="test",
-    )
+    dead = unreachable_store()
     app.dependency_overrides[get_store] = lambda: dead
     try:
         assert_error(client.get(f"/api/v1/documents/{doc_id}/download"), 503, "storage_unavailable")

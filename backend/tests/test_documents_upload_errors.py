@@ -8,35 +8,17 @@ from typing import Any
 import pytest
 
 from app.core.config import get_settings
-from app.documents.models import Document
-from tests.conftest import assert_error, upload
+from tests.conftest import assert_error, count_documents, upload
 
 PSD = b"8BPS\x00\x01" + b"\x00" * 64  # an image type that is not accepted
 ELF = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 8 + b"\x02\x00\x3e\x00" + bytes(range(256)) * 4
-
-
-def _count_documents(db: Any, collection: str) -> int:
-    from sqlalchemy import func, select
-
-    from app.collections.models import Collection
-
-    db.rollback()
-    return int(
-        db.scalar(
-            select(func.count())
-            .select_from(Document)
-            .join(Collection, Collection.id == Document.collection_id)
-            .where(Collection.name == collection)
-        )
-        or 0
-    )
 
 
 def test_empty_file_is_422_empty_file(client: Any, collection_name: str, db: Any) -> None:
     resp = upload(client, [("empty.txt", b"")], collection=collection_name)
     err = assert_error(resp, 422, "empty_file")
     assert "empty.txt" in err["message"]
-    assert _count_documents(db, collection_name) == 0
+    assert count_documents(db, collection_name) == 0
 
 
 def test_oversize_file_is_413_and_nothing_is_recorded(
@@ -46,7 +28,7 @@ def test_oversize_file_is_413_and_nothing_is_recorded(
     resp = upload(client, [("big.txt", b"x" * 101)], collection=collection_name)
     err = assert_error(resp, 413, "payload_too_large")
     assert err["details"]["limit_bytes"] == 100
-    assert _count_documents(db, collection_name) == 0
+    assert count_documents(db, collection_name) == 0
 
 
 def test_file_at_the_size_limit_is_accepted(
@@ -62,7 +44,7 @@ def test_one_bad_file_refuses_the_whole_request(client: Any, collection_name: st
         client, [("good.txt", b"fine text here"), ("bad.txt", b"")], collection=collection_name
     )
     assert_error(resp, 422, "empty_file")
-    assert _count_documents(db, collection_name) == 0
+    assert count_documents(db, collection_name) == 0
 
 
 @pytest.mark.parametrize(
@@ -75,7 +57,7 @@ def test_unsupported_type_is_415(
 ) -> None:
     resp = upload(client, [(name, data)], collection=collection_name)
     assert_error(resp, 415, "unsupported_media_type")
-    assert _count_documents(db, collection_name) == 0
+    assert count_documents(db, collection_name) == 0
 
 
 def test_too_many_files_is_422(
@@ -103,7 +85,7 @@ def test_malformed_metadata_is_422(
         data={"collection": collection_name, "metadata": metadata},
     )
     assert_error(resp, 422, "validation_error")
-    assert _count_documents(db, collection_name) == 0
+    assert count_documents(db, collection_name) == 0
 
 
 def test_metadata_object_is_stored(client: Any, collection_name: str) -> None:
@@ -121,29 +103,22 @@ def test_metadata_object_is_stored(client: Any, collection_name: str) -> None:
     }
 
 
-@pytest.mark.parametrize(
-    ("method", "path"),
-    [
-        ("get", "/api/v1/documents/{id}"),
-        ("get", "/api/v1/documents/{id}/chunks"),
-        ("get", "/api/v1/documents/{id}/download"),
-        ("delete", "/api/v1/documents/{id}"),
-    ],
-)
+# The routes of one document, for the unknown-id and bad-uuid checks.
+DOCUMENT_ROUTES = [
+    ("get", "/api/v1/documents/{id}"),
+    ("get", "/api/v1/documents/{id}/chunks"),
+    ("get", "/api/v1/documents/{id}/download"),
+    ("delete", "/api/v1/documents/{id}"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), DOCUMENT_ROUTES)
 def test_unknown_document_id_is_404(client: Any, method: str, path: str) -> None:
     resp = client.request(method, path.format(id=uuid.uuid4()))
     assert_error(resp, 404, "not_found")
 
 
-@pytest.mark.parametrize(
-    ("method", "path"),
-    [
-        ("get", "/api/v1/documents/{id}"),
-        ("get", "/api/v1/documents/{id}/chunks"),
-        ("get", "/api/v1/documents/{id}/download"),
-        ("delete", "/api/v1/documents/{id}"),
-    ],
-)
+@pytest.mark.parametrize(("method", "path"), DOCUMENT_ROUTES)
 def test_invalid_document_uuid_is_422(client: Any, method: str, path: str) -> None:
     resp = client.request(method, path.format(id="not-a-uuid"))
     assert_error(resp, 422, "validation_error")

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import upload, wait_for_documents
+from tests.conftest import upload_ready
 
 SMOL = {"provider": "llamacpp", "model": "SmolLM2-135M-Instruct"}
 DOCS = [
@@ -25,11 +25,7 @@ QUERY = "melting ice sheets and glaciers"
 
 
 def _collection(client: Any, name: str, files: list[tuple[str, bytes]]) -> tuple[str, list[str]]:
-    resp = upload(client, files, collection=name)
-    assert resp.status_code == 202, resp.text
-    ids = [d["id"] for d in resp.json()["documents"]]
-    final = wait_for_documents(client, ids, timeout=300)
-    assert all(d["status"] == "ready" for d in final.values()), final
+    ids = upload_ready(client, files, name, timeout=300)
     cid = next(c["id"] for c in client.get("/api/v1/collections").json() if c["name"] == name)
     return cid, ids
 
@@ -161,10 +157,7 @@ def test_switch_to_another_dimension_while_search_answers_then_atomically(
     assert {"tide.txt", "glacier.txt"} <= {h["filename"] for h in both.json()["results"]}
 
     # A document ingested now gets its vector in the active space by the ingest itself.
-    resp = upload(client, [("lava.txt", b"Lava from the volcano cooled into black basalt.")],
-                  collection=name)
-    new = resp.json()["documents"][0]["id"]
-    assert wait_for_documents(client, [new], timeout=120)[new]["status"] == "ready"
+    upload_ready(client, [("lava.txt", b"Lava from the volcano cooled into black basalt.")], name)
     assert _vector_rows(sid) == (5, 5)
     # (SmolLM2 is a toy embedder: the test checks where vectors come from, not its ranking)
     assert "lava.txt" in {h["filename"] for h in _search(client, "volcanic basalt lava", name)}

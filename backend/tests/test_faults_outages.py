@@ -22,57 +22,27 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.db import get_db
 from tests.conftest import assert_error
-from tests.fault_procs import Api, Worker, closed_port, isolated_env, reconcile_in
+from tests.fault_procs import (
+    Worker,
+    closed_port,
+    is_final,
+    isolated_env,
+    reconcile_in,
+    upload_one,
+    wait_for,
+)
+
+pytest_plugins = ["tests.fault_fixtures"]  # log_dir, env, api, http
 
 REDIS_DB = 4
-FINAL = ("ready", "failed")
-
-
-@pytest.fixture(scope="module")
-def log_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("faults-outages")
-
-
-@pytest.fixture(scope="module")
-def env() -> dict[str, str]:
-    return isolated_env(REDIS_DB)
-
-
-@pytest.fixture(scope="module")
-def api(env: dict[str, str], log_dir: Path) -> Iterator[Api]:
-    proc = Api(env, log_dir)
-    try:
-        proc.wait_ready()
-        yield proc
-    finally:
-        proc.stop()
-
-
-@pytest.fixture
-def http(api: Api) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=api.url, timeout=60) as client:
-        yield client
 
 
 def upload(http: httpx.Client, content: bytes) -> dict[str, Any]:
-    resp = http.post(
-        "/api/v1/documents",
-        files=[("files", ("outage.txt", content + uuid.uuid4().hex.encode()))],
-        data={"collection": f"outage-{uuid.uuid4().hex[:8]}"},
-    )
-    assert resp.status_code == 202, resp.text
-    return dict(resp.json()["documents"][0])
+    return upload_one(http, "outage.txt", content + uuid.uuid4().hex.encode(), "outage")
 
 
 def wait_final(http: httpx.Client, doc_id: str, timeout_s: float) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout_s
-    doc: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        doc = http.get(f"/api/v1/documents/{doc_id}").json()
-        if doc["status"] in FINAL:
-            return doc
-        time.sleep(0.2)
-    raise AssertionError(f"not final in {timeout_s}s: {doc}")
+    return wait_for(http, doc_id, is_final, timeout_s, poll_s=0.2)
 
 
 # --- the database under the API ----------------------------------------------------------------

@@ -20,38 +20,14 @@ import httpx
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from tests.fault_procs import Api, Worker, isolated_env
+from tests.fault_procs import Worker, is_final, upload_one, wait_for
+
+pytest_plugins = ["tests.fault_fixtures"]  # log_dir, env, api, http
 
 REDIS_DB = 6
-FINAL = ("ready", "failed")
-
-
-@pytest.fixture(scope="module")
-def log_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("faults-redis-restart")
-
-
-@pytest.fixture(scope="module")
-def env() -> dict[str, str]:
-    # A visibility timeout well above these ingests (the run's 30 s would hand a long one out
-    # again while it runs on a loaded machine): what comes back here came back by the restart.
-    return isolated_env(REDIS_DB, TASK_VISIBILITY_TIMEOUT_S="900")
-
-
-@pytest.fixture(scope="module")
-def api(env: dict[str, str], log_dir: Path) -> Iterator[Api]:
-    proc = Api(env, log_dir)
-    try:
-        proc.wait_ready()
-        yield proc
-    finally:
-        proc.stop()
-
-
-@pytest.fixture
-def http(api: Api) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=api.url, timeout=60) as client:
-        yield client
+# A visibility timeout well above these ingests (the run's 30 s would hand a long one out
+# again while it runs on a loaded machine): what comes back here came back by the restart.
+ENV_OVERRIDES = {"TASK_VISIBILITY_TIMEOUT_S": "900"}
 
 
 @pytest.fixture(scope="module")
@@ -66,13 +42,8 @@ def threads_worker(env: dict[str, str], log_dir: Path) -> Iterator[Worker]:
 
 
 def upload(http: httpx.Client, text: str) -> str:
-    resp = http.post(
-        "/api/v1/documents",
-        files=[("files", ("restart.txt", f"{text} {uuid.uuid4().hex}".encode()))],
-        data={"collection": f"restart-{uuid.uuid4().hex[:8]}"},
-    )
-    assert resp.status_code == 202, resp.text
-    return str(resp.json()["documents"][0]["id"])
+    content = f"{text} {uuid.uuid4().hex}".encode()
+    return str(upload_one(http, "restart.txt", content, "restart")["id"])
 
 
 def long_text(topic: str, paragraphs: int) -> str:
@@ -88,24 +59,15 @@ def long_text(topic: str, paragraphs: int) -> str:
 
 
 def wait_final(http: httpx.Client, doc_id: str, timeout_s: float, worker: Worker) -> Any:
-    deadline = time.monotonic() + timeout_s
-    doc: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        doc = http.get(f"/api/v1/documents/{doc_id}").json()
-        if doc["status"] in FINAL:
-            return doc
-        time.sleep(0.3)
-    raise AssertionError(f"not final in {timeout_s}s: {doc}\n{worker.tail(4000)}")
+    return wait_for(http, doc_id, is_final, timeout_s, poll_s=0.3,
+                    detail=lambda: f"\n{worker.tail(4000)}")  # fmt: skip
 
 
 def wait_stage(http: httpx.Client, doc_id: str, stages: tuple[str, ...], timeout_s: float) -> str:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        doc = http.get(f"/api/v1/documents/{doc_id}").json()
-        if doc["stage"] in stages or doc["status"] in FINAL:
-            return str(doc["stage"])
-        time.sleep(0.05)
-    raise AssertionError(f"{doc_id} never reached {stages}")
+    """The stage once it is one of `stages` (or the document is final)."""
+    doc = wait_for(http, doc_id, lambda d: d["stage"] in stages or is_final(d), timeout_s,
+                   poll_s=0.05)  # fmt: skip
+    return str(doc["stage"])
 
 
 def assert_survived(worker: Worker) -> None:

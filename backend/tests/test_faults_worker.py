@@ -13,7 +13,6 @@ from __future__ import annotations
 import random
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,35 +20,11 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from tests.fault_procs import Api, Worker, isolated_env
+from tests.fault_procs import Worker, is_final, isolated_env, upload_one, wait_for
+
+pytest_plugins = ["tests.fault_fixtures"]  # log_dir, env, api, http
 
 REDIS_DB = 3
-
-
-@pytest.fixture(scope="module")
-def log_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("faults-worker")
-
-
-@pytest.fixture(scope="module")
-def env() -> dict[str, str]:
-    return isolated_env(REDIS_DB)
-
-
-@pytest.fixture(scope="module")
-def api(env: dict[str, str], log_dir: Path) -> Iterator[Api]:
-    proc = Api(env, log_dir)
-    try:
-        proc.wait_ready()
-        yield proc
-    finally:
-        proc.stop()
-
-
-@pytest.fixture
-def http(api: Api) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=api.url, timeout=60) as client:
-        yield client
 
 
 def long_text(seed: int, chunks: int = 20) -> bytes:
@@ -78,24 +53,7 @@ def long_text(seed: int, chunks: int = 20) -> bytes:
 
 
 def upload(http: httpx.Client, name: str, content: bytes) -> str:
-    resp = http.post(
-        "/api/v1/documents",
-        files=[("files", (name, content))],
-        data={"collection": f"faults-{uuid.uuid4().hex[:8]}"},
-    )
-    assert resp.status_code == 202, resp.text
-    return str(resp.json()["documents"][0]["id"])
-
-
-def wait_for(http: httpx.Client, doc_id: str, pred: Any, timeout_s: float) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout_s
-    doc: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        doc = http.get(f"/api/v1/documents/{doc_id}").json()
-        if pred(doc):
-            return doc
-        time.sleep(0.1)
-    raise AssertionError(f"condition not met in {timeout_s}s: {doc}")
+    return str(upload_one(http, name, content, "faults")["id"])
 
 
 def assert_written_once(db: Any, doc_id: str, chunk_count: int) -> None:
@@ -143,7 +101,7 @@ def test_killed_pool_child_mid_ingest_is_redelivered_and_ends_ready_once(
         killed = worker.kill_pool_child()
         assert killed is not None
         started = time.monotonic()
-        doc = wait_for(http, doc_id, lambda d: d["status"] in ("ready", "failed"), timeout_s=80)
+        doc = wait_for(http, doc_id, is_final, timeout_s=80)
         assert doc["status"] == "ready", doc
         assert doc["attempts"] >= 2  # it really ran again
         assert time.monotonic() - started < 80
@@ -173,7 +131,7 @@ def test_killed_worker_mid_ingest_is_restored_to_the_next_worker_and_ends_ready_
         second = Worker("whole-kill-2", env, log_dir, pool=pool[0], concurrency=pool[1])
         second.wait_ready()
         # redelivery waits for the visibility timeout (30 s) and the next restore sweep (10 s)
-        doc = wait_for(http, doc_id, lambda d: d["status"] in ("ready", "failed"), timeout_s=85)
+        doc = wait_for(http, doc_id, is_final, timeout_s=85)
         assert doc["status"] == "ready", doc
         assert doc["attempts"] >= 2
         assert time.monotonic() - killed_at < 90
@@ -202,7 +160,7 @@ def test_a_document_that_kills_its_worker_every_time_is_dead_lettered(
                 timeout_s=60,
             )
             assert worker.kill_pool_child() is not None
-        doc = wait_for(http, doc_id, lambda d: d["status"] in ("ready", "failed"), timeout_s=60)
+        doc = wait_for(http, doc_id, is_final, timeout_s=60)
         assert doc["status"] == "failed", doc
         assert doc["error_code"] == "dead_lettered", doc
         assert doc["chunk_count"] == 0
@@ -212,7 +170,7 @@ def test_a_document_that_kills_its_worker_every_time_is_dead_lettered(
             == 0
         )
         healthy = upload(http, "healthy.txt", b"A healthy file about sandpipers after the poison.")
-        after = wait_for(http, healthy, lambda d: d["status"] in ("ready", "failed"), timeout_s=60)
+        after = wait_for(http, healthy, is_final, timeout_s=60)
         assert after["status"] == "ready", after
     finally:
         worker.stop()

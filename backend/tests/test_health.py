@@ -9,17 +9,7 @@ import pytest
 import app.health.service as health
 from app.core.config import get_settings
 from app.core.embedded import free_port
-from app.storage.s3 import S3ObjectStore
-
-
-def _unreachable_store() -> S3ObjectStore:
-    return S3ObjectStore(
-        bucket="cairn-test",
-        endpoint_url=f"http://127.0.0.1:{free_port()}",
-        region="us-east-1",
-        access_key_id="test",
-        secret_access_key="test",
-    )
+from tests.conftest import unreachable_store
 
 
 def test_liveness_is_200(client: Any) -> None:
@@ -52,7 +42,7 @@ def test_readiness_after_a_redis_restart_does_not_report_the_broker_unreachable(
 def test_readiness_is_503_naming_storage_when_storage_is_down(
     client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = _unreachable_store()
+    store = unreachable_store()
     monkeypatch.setattr(health, "get_store", lambda: store)
     resp = client.get("/api/health/ready")
     assert resp.status_code == 503
@@ -79,7 +69,7 @@ def test_readiness_is_503_naming_redis_when_redis_is_unreachable(
 def test_liveness_stays_200_while_a_dependency_is_down(
     client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = _unreachable_store()
+    store = unreachable_store()
     monkeypatch.setattr(health, "get_store", lambda: store)
     assert client.get("/api/health").status_code == 200
 
@@ -97,7 +87,7 @@ def _assert_no_internals(text: str, port: int) -> None:
 def test_a_failing_check_gives_a_code_and_no_exception_text(
     client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = _unreachable_store()
+    store = unreachable_store()
     port = int(str(store.client.meta.endpoint_url).rsplit(":", 1)[1])
     monkeypatch.setattr(health, "get_store", lambda: store)
     resp = client.get("/api/health/ready")

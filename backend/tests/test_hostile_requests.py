@@ -13,24 +13,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import func, select
 
-from app.collections.models import Collection
 from app.core.config import get_settings
-from app.documents.models import Document
-from tests.conftest import assert_error
+from tests.conftest import assert_error, count_documents
 from tests.hostile_corpus import TEXT, multipart
-
-
-def _count_documents(db: Any, collection: str) -> int:
-    db.rollback()
-    query = (
-        select(func.count())
-        .select_from(Document)
-        .join(Collection, Collection.id == Document.collection_id)
-        .where(Collection.name == collection)
-    )
-    return int(db.scalar(query) or 0)
 
 
 def _auth_headers(client: Any) -> dict[str, str]:
@@ -71,7 +57,7 @@ def test_declared_oversize_upload_is_413_before_the_body_is_read(
     assert body["error"]["code"] == "payload_too_large"
     assert body["error"]["details"]["limit_bytes"] == get_settings().max_upload_request_bytes
     assert elapsed < 5
-    assert _count_documents(db, collection_name) == 0
+    assert count_documents(db, collection_name) == 0
 
 
 def test_streamed_upload_without_length_is_cut_off_at_the_limit(
@@ -123,7 +109,7 @@ def test_streamed_upload_without_length_is_cut_off_at_the_limit(
         == "payload_too_large"
     )
     assert sent < 10 * limit  # answered while the client was still sending
-    assert _count_documents(db, collection_name) == 0
+    assert count_documents(db, collection_name) == 0
 
 
 def test_request_just_under_the_limit_is_not_refused_for_size(
@@ -149,7 +135,7 @@ def test_ten_thousand_files_in_one_request_is_a_clear_4xx(
     resp = client.post("/api/v1/documents", content=body, headers={"content-type": content_type})
     assert resp.status_code in (400, 413, 422), resp.text
     assert_error(resp, resp.status_code)
-    assert _count_documents(db, collection_name) == 0
+    assert count_documents(db, collection_name) == 0
 
 
 def test_ten_thousand_form_fields_is_a_clear_4xx(
@@ -160,7 +146,7 @@ def test_ten_thousand_form_fields_is_a_clear_4xx(
     resp = client.post("/api/v1/documents", content=body, headers={"content-type": content_type})
     assert resp.status_code in (400, 413, 422), resp.text
     assert_error(resp, resp.status_code)
-    assert _count_documents(db, collection_name) == 0
+    assert count_documents(db, collection_name) == 0
 
 
 @pytest.mark.parametrize(
@@ -208,7 +194,7 @@ def test_hostile_metadata_is_refused_and_nothing_is_recorded(
     resp = client.post("/api/v1/documents", content=body, headers={"content-type": content_type})
     assert resp.status_code in statuses, resp.text
     assert_error(resp, resp.status_code)
-    assert _count_documents(db, collection_name) == 0
+    assert count_documents(db, collection_name) == 0
 
 
 @pytest.mark.parametrize("collection", ["bad\u0000name", "x" * 201], ids=["nul-char", "201-chars"])

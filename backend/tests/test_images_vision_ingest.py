@@ -8,25 +8,17 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from tests.conftest import search, upload, wait_for_documents
+from tests.conftest import search, upload_ready, wait_for_documents
 from tests.image_fixtures import photo, png_bytes
-
-
-def _ingest(client: Any, collection: str, files: list[tuple[str, bytes]]) -> list[str]:
-    resp = upload(client, files, collection=collection)
-    assert resp.status_code == 202, resp.text
-    ids = [d["id"] for d in resp.json()["documents"]]
-    final = wait_for_documents(client, ids, timeout=240)
-    assert all(d["status"] == "ready" for d in final.values()), final
-    return ids
 
 
 def test_a_photo_is_found_by_what_it_shows_with_labels_and_a_vision_run(
     client: Any, collection_name: str
 ) -> None:
     # Neither file name says what the picture is: only the models can.
-    pet, cup = _ingest(client, collection_name, [("IMG_0001.png", png_bytes(photo("chelsea"))),
-                                                 ("IMG_0002.png", png_bytes(photo("coffee")))])
+    pet, cup = upload_ready(client, [("IMG_0001.png", png_bytes(photo("chelsea"))),
+                                     ("IMG_0002.png", png_bytes(photo("coffee")))],
+                            collection_name, timeout=240)  # fmt: skip
     hits = search(client, "cat", collection_name, k=5)
     assert hits and hits[0]["document_id"] == pet, hits
     chunks = client.get(f"/api/v1/documents/{pet}/chunks").json()["items"]
@@ -48,7 +40,8 @@ def test_a_photo_is_found_by_what_it_shows_with_labels_and_a_vision_run(
 def test_a_text_document_gets_no_image_analysis_and_no_vision_run(
     client: Any, collection_name: str
 ) -> None:
-    (doc,) = _ingest(client, collection_name, [("words.txt", b"Only words about a cat here.")])
+    (doc,) = upload_ready(client, [("words.txt", b"Only words about a cat here.")],
+                          collection_name, timeout=240)  # fmt: skip
     assert client.get(f"/api/v1/documents/{doc}/image-analysis").status_code == 404
     labelers = client.get(f"/api/v1/documents/{doc}/labels").json()["labelers"]
     assert "vision" not in {run["name"] for run in labelers}
@@ -63,9 +56,9 @@ def test_an_image_whose_reingest_fails_keeps_no_analysis_labels_or_similar_hits(
     from app.documents.models import Document
     from app.storage import get_store
 
-    pet, copy = _ingest(client, collection_name,
-                        [("a.png", png_bytes(photo("chelsea"))),
-                         ("b.png", png_bytes(photo("chelsea").resize((300, 200))))])
+    pet, copy = upload_ready(client, [("a.png", png_bytes(photo("chelsea"))),
+                                      ("b.png", png_bytes(photo("chelsea").resize((300, 200))))],
+                             collection_name, timeout=240)  # fmt: skip
     assert client.get(f"/api/v1/documents/{pet}/image-analysis").status_code == 200
     with session_scope() as session:
         doc = session.get(Document, uuid.UUID(pet))
@@ -92,7 +85,8 @@ def test_the_text_labelers_read_the_words_of_an_image_not_its_description(
     ("Image: ... It shows: ...") is Cairn's sentence, not the document's."""
     import time
 
-    (pet,) = _ingest(client, collection_name, [("IMG_0003.png", png_bytes(photo("chelsea")))])
+    (pet,) = upload_ready(client, [("IMG_0003.png", png_bytes(photo("chelsea")))],
+                          collection_name, timeout=240)  # fmt: skip
     deadline = time.monotonic() + 60
     while True:
         body = client.get(f"/api/v1/documents/{pet}/labels").json()

@@ -20,7 +20,7 @@ import app.ingest.pipeline as pipeline
 from app.documents.models import Chunk, Document
 from app.ingest.embed_batcher import EmbedBatcher
 from app.providers.embeddings import EmbeddingError, get_embedder
-from tests.conftest import upload, wait_for_documents
+from tests.conftest import upload_ready
 
 WORDS = ["harbour", "lantern", "granite", "compass", "orchard", "glacier", "meadow", "ember"]
 
@@ -28,15 +28,6 @@ WORDS = ["harbour", "lantern", "granite", "compass", "orchard", "glacier", "mead
 def _text(i: int, marker: str = "") -> bytes:
     body = " ".join(f"{WORDS[(i + k) % 8]} {WORDS[(i * k) % 8]} stone{k % 5}." for k in range(260))
     return f"Note {i} {marker}\n\n{body}\n{uuid.uuid4()}".encode()
-
-
-def _upload_ready(client: Any, collection: str, files: list[tuple[str, bytes]]) -> list[str]:
-    resp = upload(client, files, collection=collection)
-    assert resp.status_code == 202, resp.text
-    ids = [d["id"] for d in resp.json()["documents"]]
-    docs = wait_for_documents(client, ids, timeout=240)
-    assert all(d["status"] == "ready" for d in docs.values()), docs
-    return ids
 
 
 def _chunks(db: Any, doc_id: str) -> list[tuple[int, int]]:
@@ -82,7 +73,8 @@ def _assert_statistics_consistent(db: Any, collection: str) -> None:
 def test_documents_ingested_at_once_get_one_set_of_chunks_and_exact_statistics(
     client: Any, db: Any, collection_name: str
 ) -> None:
-    ids = _upload_ready(client, collection_name, [(f"n{i}.txt", _text(i)) for i in range(6)])
+    ids = upload_ready(client, [(f"n{i}.txt", _text(i)) for i in range(6)], collection_name,
+                       timeout=240)  # fmt: skip
     first = {i: _chunks(db, i) for i in ids}
     # Every document run again at once, twice (a redelivery after a full run).
     for _ in range(2):
@@ -148,7 +140,7 @@ def test_a_document_the_model_refuses_fails_alone_among_concurrent_ones(
     client: Any, db: Any, collection_name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     files = [(f"ok{i}.txt", _text(i)) for i in range(3)] + [("bad.txt", _text(9, "POISON"))]
-    ids = _upload_ready(client, collection_name, files)
+    ids = upload_ready(client, files, collection_name, timeout=240)
     refusing = _Refusing()  # one instance: the four documents' texts may share a call
     monkeypatch.setattr(pipeline, "get_embedder", lambda: refusing)
 
@@ -172,8 +164,8 @@ def test_a_document_the_model_refuses_fails_alone_among_concurrent_ones(
 def test_a_document_deleted_while_batched_with_others_stops_cleanly(
     client: Any, db: Any, collection_name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ids = _upload_ready(client, collection_name,
-                        [(f"d{i}.txt", _text(i, "VICTIM" if i == 0 else "")) for i in range(3)])
+    ids = upload_ready(client, [(f"d{i}.txt", _text(i, "VICTIM" if i == 0 else ""))
+                                for i in range(3)], collection_name, timeout=240)  # fmt: skip
     victim = ids[0]
 
     def delete_victim(texts: Sequence[str]) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import assert_error
+from tests.conftest import assert_error, upload_ready
 from tests.labels_fixtures import (
     DOCS,
     MIXED,
@@ -16,7 +16,6 @@ from tests.labels_fixtures import (
     create_collection,
     of_kind,
     put_taxonomy,
-    upload_ready,
     wait_for_job,
     wait_for_labels,
 )

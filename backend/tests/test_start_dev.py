@@ -11,7 +11,6 @@ import contextlib
 import shutil
 import socket
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +19,15 @@ import psutil
 import pytest
 
 from app.core.embedded import free_port
-from tests.test_start_supervised import REPO, Run, _clean_env, _gone, _until, _wait_ready
+from tests.test_start_supervised import (
+    REPO,
+    Run,
+    _clean_env,
+    _gone,
+    _until,
+    _wait_ready,
+    start_sh,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -42,32 +49,9 @@ def _path_without_node(tmp: Path) -> str:
 
 @contextlib.contextmanager
 def _start(*args: str, node: bool = True, **extra: str) -> Iterator[Run]:
-    data_dir = Path(tempfile.mkdtemp(prefix="cd-", dir="/tmp"))
-    api_port, redis_port, console_port = free_port(), free_port(), free_port()
-    env = _clean_env(
-        DATA_DIR=str(data_dir), API_PORT=str(api_port), REDIS_PORT=str(redis_port),
-        CONSOLE_PORT=str(console_port), SKIP_INSTALL="1", READY_TIMEOUT="150",
-        MODELS_PATH=str(REPO / "data" / "models"), **extra,
-    )  # fmt: skip
-    if not node:
-        env["PATH"] = _path_without_node(data_dir)
-    out = data_dir / "start.out"
-    with out.open("wb") as sink:
-        proc = subprocess.Popen(
-            ["bash", str(REPO / "start.sh"), *args], cwd=REPO, env=env, stdout=sink,
-            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-        )  # fmt: skip
-    run = Run(data_dir, env, api_port, redis_port, console_port, proc, out)
-    try:
+    path = None if node else _path_without_node
+    with start_sh(*args, prefix="cd-", path=path, **extra) as run:
         yield run
-    finally:
-        if proc.poll() is None:
-            subprocess.run(["bash", str(REPO / "start.sh"), "--stop"], env=env,
-                           capture_output=True, timeout=200, check=False)  # fmt: skip
-        for p in run.processes():
-            with contextlib.suppress(psutil.Error):
-                p.kill()
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="Node is not installed")

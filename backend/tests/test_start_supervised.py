@@ -119,19 +119,26 @@ def _clean_env(**extra: str) -> dict[str, str]:
     return env | extra
 
 
-@pytest.fixture
-def run() -> Iterator[Run]:
-    data_dir = Path(tempfile.mkdtemp(prefix="cs-", dir="/tmp"))
+@contextlib.contextmanager
+def start_sh(
+    *args: str, prefix: str = "cs-", path: Callable[[Path], str] | None = None, **extra: str
+) -> Iterator[Run]:
+    """A real `./start.sh *args` with its own DATA_DIR under /tmp (`prefix`), free ports,
+    SKIP_INSTALL=1, the repo's models and `extra` in its environment (`path(data_dir)`, if
+    given, is its PATH); then `--stop`, and whatever of the run is left is killed."""
+    data_dir = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
     api_port, redis_port, console_port = free_port(), free_port(), free_port()
     env = _clean_env(
         DATA_DIR=str(data_dir), API_PORT=str(api_port), REDIS_PORT=str(redis_port),
         CONSOLE_PORT=str(console_port), SKIP_INSTALL="1", READY_TIMEOUT="150",
-        MODELS_PATH=str(REPO / "data" / "models"),
+        MODELS_PATH=str(REPO / "data" / "models"), **extra,
     )  # fmt: skip
+    if path is not None:
+        env["PATH"] = path(data_dir)
     out = data_dir / "start.out"
     with out.open("wb") as sink:
         proc = subprocess.Popen(
-            ["bash", str(REPO / "start.sh")], cwd=REPO, env=env, stdout=sink,
+            ["bash", str(REPO / "start.sh"), *args], cwd=REPO, env=env, stdout=sink,
             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
         )  # fmt: skip
     started = Run(data_dir, env, api_port, redis_port, console_port, proc, out)
@@ -145,6 +152,12 @@ def run() -> Iterator[Run]:
             with contextlib.suppress(psutil.Error):
                 p.kill()
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def run() -> Iterator[Run]:
+    with start_sh() as started:
+        yield started
 
 
 def _wait_ready(run: Run) -> None:

@@ -13,17 +13,7 @@ import pytest
 from app.core.embedded import free_port
 from app.storage import ObjectNotFound, ObjectStore, StorageError, content_key
 from app.storage.local import LocalObjectStore
-from app.storage.s3 import S3ObjectStore
-
-
-def _s3_store(endpoint: str, bucket: str) -> S3ObjectStore:
-    return S3ObjectStore(
-        bucket=bucket,
-        endpoint_url=endpoint,
-        region="us-east-1",
-        access_key_id="test",
-        secret_access_key="test",
-    )
+from tests.conftest import s3_store
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -32,7 +22,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path, services: Any) -> Iter
         yield LocalObjectStore(tmp_path / "objects")
     else:
         # a bucket of its own per test: no state shared with the app's bucket
-        yield _s3_store(services.s3_url, f"contract-{uuid.uuid4().hex[:12]}")
+        yield s3_store(services.s3_url, f"contract-{uuid.uuid4().hex[:12]}")
 
 
 def _put(store: ObjectStore, key: str, data: bytes) -> None:
@@ -126,7 +116,7 @@ def test_local_store_check_fails_when_root_is_not_writable(tmp_path: Path) -> No
 
 
 def test_unreachable_s3_raises_storage_error() -> None:
-    store = _s3_store(f"http://127.0.0.1:{free_port()}", "nowhere")
+    store = s3_store(f"http://127.0.0.1:{free_port()}", "nowhere")
     with pytest.raises(StorageError):
         store.check()
     with pytest.raises(StorageError):
@@ -139,27 +129,13 @@ def test_unreachable_s3_raises_storage_error() -> None:
 
 
 def test_s3_without_bucket_creation_reports_missing_bucket(services: Any) -> None:
-    store = S3ObjectStore(
-        bucket=f"absent-{uuid.uuid4().hex[:8]}",
-        endpoint_url=services.s3_url,
-        region="us-east-1",
-        access_key_id="test",
-        secret_access_key="test",
-        create_bucket=False,
-    )
+    store = s3_store(services.s3_url, f"absent-{uuid.uuid4().hex[:8]}", create_bucket=False)
     with pytest.raises(StorageError):
         store.check()
 
 
 def test_s3_reads_with_a_missing_bucket_are_errors_not_missing_objects(services: Any) -> None:
-    store = S3ObjectStore(
-        bucket=f"absent-{uuid.uuid4().hex[:8]}",
-        endpoint_url=services.s3_url,
-        region="us-east-1",
-        access_key_id="test",
-        secret_access_key="test",
-        create_bucket=False,
-    )
+    store = s3_store(services.s3_url, f"absent-{uuid.uuid4().hex[:8]}", create_bucket=False)
     with pytest.raises(StorageError) as excinfo:
         store.get_bytes("k")
     assert not isinstance(excinfo.value, ObjectNotFound)
