@@ -172,8 +172,8 @@ def main() -> int:
         if args.ndcg:
             result["ndcg_before"] = dense_ndcg(cc, args.dataset, collection, beir_ids)
             save(args.output, result)
-        client = httpx.Client(base_url=api_url, timeout=300,
-                              headers={"Authorization": f"Bearer {api_key}"})
+        auth = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        client = httpx.Client(base_url=api_url, timeout=300, headers=auth)
         cid = next(c["id"] for c in client.get("/api/v1/collections").json()
                    if c["name"] == collection)
         base = f"/api/v1/collections/{cid}/embedding-spaces"
@@ -184,8 +184,7 @@ def main() -> int:
         during: list[tuple[float, int, float]] = []
         searcher = threading.Thread(
             target=search_loop, args=(httpx.Client(
-                base_url=api_url, timeout=300,
-                headers={"Authorization": f"Bearer {api_key}"}),
+                base_url=api_url, timeout=300, headers=auth),
                 collection, queries, stop, during, args.search_interval), daemon=True)
         t0 = time.perf_counter()
         resp = client.post(base, json={"provider": args.provider, "model": args.model})

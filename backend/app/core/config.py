@@ -138,10 +138,10 @@ class Settings(BaseSettings):
     # Measured on SciFact (a 2,131-document partial ingest, its 108 fully covered queries):
     # min-max weighted fusion at 0.5 beat RRF (k=60) by 2-4 nDCG@10 points at every
     # candidate depth tried (50/100/200); the literature on convex fusion agrees.
-    # "zscore": the same weights over z-scores; "adaptive" (default): min-max with per-query
-    # weights (lexical faded on long queries, each list scaled by its peak; search/fusion.py,
-    # README "Evaluation"). `cairn eval --sweep` compares them on a golden set.
-    fusion_method: Literal["rrf", "weighted", "zscore", "adaptive"] = "adaptive"
+    # "zscore" (default): the same weights over z-scores, best on full SciFact and tied on
+    # pydocs (README "Evaluation"); "adaptive": min-max with each list's weight scaled by its
+    # peak (search/fusion.py). `cairn eval --sweep` compares them on a golden set.
+    fusion_method: Literal["rrf", "weighted", "zscore", "adaptive"] = "zscore"
     # Weighted, zscore and adaptive fusion: the lexical weight is full up to half this many
     # query words, zero at this many (0: never faded).
     fusion_long_query_words: int = Field(default=32, ge=0, le=10_000)

@@ -2,9 +2,10 @@
 
 Per query the harness asks the API once for the vector list and once for the lexical list
 (chunks, `HYBRID_CANDIDATES`-like depth: k=100 each, the API's largest page), then fuses them
-here with app/search/fusion.py, the server's own functions, for every setting of the grid,
-collapses chunks to documents (first occurrence) and scores the ranking with the harness's
-metrics. Two requests per query cover the whole grid, and the server needs no restart.
+here with app/search/fusion.py, the server's own functions, at document level (each list's
+chunks as documents at their best chunk's score, as the server fuses with group_by=document)
+for every setting of the grid, and scores the ranking with the harness's metrics. Two
+requests per query cover the whole grid, and the server needs no restart.
 
 The server's hybrid goes deeper when grouping leaves a page short (it asks the retrievers
 for more candidates), so a grid row can differ slightly from the server's own hybrid with
@@ -44,15 +45,18 @@ Hit = tuple[int, float, list[str]]  # chunk id, the retriever's score, the BEIR 
 
 
 def fuse(lists: dict[str, list[Hit]], method: str, param: float, query: str = "") -> list[str]:
-    """BEIR ids best first under one grid setting (chunks collapsed to documents); the
-    weighted methods fade the lexical weight by this machine's FUSION_LONG_QUERY_WORDS."""
-    scored = {name: [(cid, score) for cid, score, _ in hits] for name, hits in lists.items()}
+    """BEIR ids best first under one grid setting, fused at document level as the server
+    does with group_by=document (each retriever's chunks as documents at their best chunk's
+    score); the weighted methods fade the lexical weight by this machine's
+    FUSION_LONG_QUERY_WORDS."""
+    document_of = {cid: tuple(ids) for hits in lists.values() for cid, _, ids in hits if ids}
+    scored = {name: fusion.best_per_key([(cid, score) for cid, score, _ in hits], document_of)
+              for name, hits in lists.items()}  # fmt: skip
     scores = fusion.combine(scored, method, vector_weight=param, rrf_k=int(param), query=query,
                             long_query_words=get_settings().fusion_long_query_words)  # fmt: skip
-    ids_of = {cid: ids for hits in lists.values() for cid, _, ids in hits}
     ranking: dict[str, None] = {}
-    for cid, _ in fusion.ranked(scores):
-        for beir_id in ids_of.get(cid, []):
+    for beir_ids, _ in fusion.ranked(scores):
+        for beir_id in beir_ids:
             ranking.setdefault(beir_id)
     return list(ranking)
 

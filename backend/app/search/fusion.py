@@ -31,6 +31,7 @@ from collections.abc import Hashable, Mapping, Sequence
 from typing import TypeVar
 
 K = TypeVar("K", bound=Hashable)
+H = TypeVar("H", bound=Hashable)
 _WORD = re.compile(r"\w+")
 
 
@@ -174,6 +175,19 @@ def combine(
     if method == "adaptive":
         return weighted(scored, adaptive_weights(scored, weights))
     raise ValueError(f"unknown fusion method {method!r}")
+
+
+def best_per_key(
+    items: Sequence[tuple[K, float]], key_of: Mapping[K, H]
+) -> list[tuple[H, float]]:
+    """A best-first list of items as a best-first list of their keys (a chunk list as a
+    document list), each key at its first (best) item's score; items without a key dropped."""
+    best: dict[H, float] = {}
+    for item, score in items:
+        key = key_of.get(item)
+        if key is not None and key not in best:
+            best[key] = score
+    return list(best.items())
 
 
 def ranked(scores: Mapping[K, float]) -> list[tuple[K, float]]:

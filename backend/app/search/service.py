@@ -2,8 +2,12 @@
 
 Hybrid search runs dense and lexical retrieval each with `settings.hybrid_candidates`
 candidates inside the scope and fuses them (`settings.fusion_method`). With
-group_by=document each document is represented by its best chunk (the maximum fused score)
-and reports how many of its chunks were among the candidates.
+group_by=document the documents are fused instead: each retriever's list becomes a list of
+documents at their best chunk's score, so a document whose abstract matches the meaning and
+whose other chunk matches the words gets both; each document is then represented by its best
+chunk (the maximum chunk-level fused score) and reports how many of its chunks were among the
+candidates. Measured on SciFact (README, "Evaluation"): +0.003-0.010 nDCG@10 over fusing
+chunks and grouping after, for every weighted method; unchanged on pydocs.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from app.core.timing import stage
 from app.providers.rerank import get_reranker
 from app.search import fusion, granularity, repository
 from app.search.filters import SearchScope
+from app.search.fusion import K
 from app.search.hydrate import load_sources
 from app.search.lexical import QueryTerms, lexical_search, query_terms
 from app.search.schemas import RetrieverScore, SearchHit, SearchRequest, SearchResponse
@@ -159,14 +164,17 @@ def retrieve(
         candidates = [Candidate(cid, score, details.get(cid, {})) for cid, score in ranked]
         if request.group_by != "document":
             return candidates
-        grouped = group_by_document(candidates, repository.documents_of(session, list(details)))
+        document_of = repository.documents_of(session, list(details))
+        grouped = group_by_document(candidates, document_of)
+        if len(lists) > 1 and not use_rerank:
+            grouped = fuse_documents(grouped, lists, document_of, request.query)
         exhausted = all(len(items) < depth for items in lists.values())
         if len(grouped) >= wanted or exhausted or depth >= MAX_GROUP_DEPTH:
             return grouped
         depth = min(depth * 4, MAX_GROUP_DEPTH)
 
 
-def fuse(lists: dict[str, list[tuple[int, float]]], query: str = "") -> list[tuple[int, float]]:
+def fuse(lists: dict[str, list[tuple[K, float]]], query: str = "") -> list[tuple[K, float]]:
     """One retriever: its own order and scores. Two: the configured fusion."""
     if len(lists) == 1:
         return next(iter(lists.values()))
@@ -175,6 +183,19 @@ def fuse(lists: dict[str, list[tuple[int, float]]], query: str = "") -> list[tup
                             vector_weight=settings.hybrid_vector_weight, rrf_k=settings.rrf_k,
                             long_query_words=settings.fusion_long_query_words)  # fmt: skip
     return fusion.ranked(scores)
+
+
+def fuse_documents(
+    grouped: list[Candidate], lists: dict[str, list[tuple[int, float]]],
+    document_of: dict[int, uuid.UUID], query: str,
+) -> list[Candidate]:  # fmt: skip
+    """The grouped candidates (one per document) re-scored and re-ordered by fusing the
+    retrievers' lists at document level (each document at its best chunk's score)."""
+    per_document = {name: fusion.best_per_key(items, document_of) for name, items in lists.items()}
+    scores = dict(fuse(per_document, query))
+    for cand in grouped:
+        cand.score = scores.get(document_of[cand.chunk_id], cand.score)
+    return sorted(grouped, key=lambda c: -c.score)  # stable: ties keep the chunk-level order
 
 
 def retriever_details(
