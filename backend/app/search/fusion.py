@@ -162,9 +162,31 @@ def hybrid_weights(vector_weight: float) -> dict[str, float]:
 def combine(
     scored: Mapping[str, Sequence[tuple[K, float]]], method: str, *, vector_weight: float,
     rrf_k: int, query: str = "", long_query_words: int = 0,
+    heads: Mapping[str, int] | None = None,
 ) -> dict[K, float]:  # fmt: skip
     """The named method (FUSION_METHOD) over the "vector" and "lexical" lists of `query`; the
-    weighted methods fade the lexical weight on a long query (`long_query_words`)."""
+    weighted methods fade the lexical weight on a long query (`long_query_words`).
+
+    `heads` (items per list) fuses each list's head alone, exactly as if the lists had been
+    that long, and ranks the items found only deeper after all of them (in their full-depth
+    fused order): a search that asks the retrievers for more candidates, to fill a deeper
+    page, then keeps the order of its first page."""
+    if heads is None:
+        return _combine(scored, method, vector_weight, rrf_k, query, long_query_words)
+    head = {name: items[: heads.get(name, len(items))] for name, items in scored.items()}
+    fused = _combine(head, method, vector_weight, rrf_k, query, long_query_words)
+    full = _combine(scored, method, vector_weight, rrf_k, query, long_query_words)
+    tail = {item: score for item, score in full.items() if item not in fused}
+    if tail and fused:
+        shift = max(tail.values()) - min(fused.values()) + 1.0
+        tail = {item: score - shift for item, score in tail.items()}
+    return fused | tail
+
+
+def _combine(
+    scored: Mapping[str, Sequence[tuple[K, float]]], method: str, vector_weight: float,
+    rrf_k: int, query: str, long_query_words: int,
+) -> dict[K, float]:  # fmt: skip
     if method == "rrf":
         return rrf({name: [item for item, _ in items] for name, items in scored.items()}, rrf_k)
     weights = faded(hybrid_weights(vector_weight), query_words(query), long_query_words)

@@ -156,8 +156,9 @@ def retrieve(
         if vector is not None and settings.index_granularity != "chunk":
             with stage("search_granularity"):
                 lists = granularity.to_chunks(session, lists, vector)  # rows -> chunks
+        heads = {name: settings.hybrid_candidates for name in lists}
         with stage("search_fuse"):
-            ranked = fuse(lists, request.query)
+            ranked = fuse(lists, request.query, heads)
         details = retriever_details(lists)
         if use_rerank:
             ranked = rerank(session, request.query, ranked, max(settings.rerank_candidates, depth))
@@ -167,32 +168,43 @@ def retrieve(
         document_of = repository.documents_of(session, list(details))
         grouped = group_by_document(candidates, document_of)
         if len(lists) > 1 and not use_rerank:
-            grouped = fuse_documents(grouped, lists, document_of, request.query)
+            grouped = fuse_documents(grouped, lists, document_of, request.query, heads)
         exhausted = all(len(items) < depth for items in lists.values())
         if len(grouped) >= wanted or exhausted or depth >= MAX_GROUP_DEPTH:
             return grouped
         depth = min(depth * 4, MAX_GROUP_DEPTH)
 
 
-def fuse(lists: dict[str, list[tuple[K, float]]], query: str = "") -> list[tuple[K, float]]:
-    """One retriever: its own order and scores. Two: the configured fusion."""
+def fuse(
+    lists: dict[str, list[tuple[K, float]]], query: str = "",
+    heads: dict[str, int] | None = None,
+) -> list[tuple[K, float]]:  # fmt: skip
+    """One retriever: its own order and scores. Two: the configured fusion, of each list's
+    first `heads[name]` items when given (deeper ones after: fusion.combine)."""
     if len(lists) == 1:
         return next(iter(lists.values()))
     settings = get_settings()
     scores = fusion.combine(lists, settings.fusion_method, query=query,
                             vector_weight=settings.hybrid_vector_weight, rrf_k=settings.rrf_k,
-                            long_query_words=settings.fusion_long_query_words)  # fmt: skip
+                            long_query_words=settings.fusion_long_query_words,
+                            heads=heads)  # fmt: skip
     return fusion.ranked(scores)
 
 
 def fuse_documents(
     grouped: list[Candidate], lists: dict[str, list[tuple[int, float]]],
-    document_of: dict[int, uuid.UUID], query: str,
+    document_of: dict[int, uuid.UUID], query: str, heads: dict[str, int] | None = None,
 ) -> list[Candidate]:  # fmt: skip
     """The grouped candidates (one per document) re-scored and re-ordered by fusing the
-    retrievers' lists at document level (each document at its best chunk's score)."""
+    retrievers' lists at document level (each document at its best chunk's score); a list's
+    head is the documents of its first `heads[name]` chunks."""
     per_document = {name: fusion.best_per_key(items, document_of) for name, items in lists.items()}
-    scores = dict(fuse(per_document, query))
+    doc_heads = None
+    if heads is not None:
+        doc_heads = {name: len(fusion.best_per_key(items[: heads.get(name, len(items))],
+                                                   document_of))
+                     for name, items in lists.items()}  # fmt: skip
+    scores = dict(fuse(per_document, query, doc_heads))
     for cand in grouped:
         cand.score = scores.get(document_of[cand.chunk_id], cand.score)
     return sorted(grouped, key=lambda c: -c.score)  # stable: ties keep the chunk-level order
