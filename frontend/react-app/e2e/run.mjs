@@ -108,6 +108,10 @@ try {
   const answer = await page.locator(".answer").last().innerText();
   await cite.click();
   await page.locator(".cited-passage").waitFor();
+  // axe reads colours as painted: wait for the modal's fade-in to end (mid-transition text is
+  // blended with the overlay and fails contrast that the open modal passes)
+  await page.waitForFunction(() => [...document.querySelectorAll(".mantine-Modal-content")]
+    .every((el) => getComputedStyle(el).opacity === "1"));
   step(`chat answered (${answer.length} chars) and the citation opened its passage`);
   await check("06-chat");
   await page.keyboard.press("Escape");

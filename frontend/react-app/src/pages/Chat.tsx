@@ -118,7 +118,7 @@ export function Chat() {
       <Modal opened={cited !== null} onClose={() => setCited(null)} title={cited ? `[${cited.n}] ${cited.filename}` : ""} closeButtonProps={{ "aria-label": "Close" }}>
         {cited && (
           <Stack>
-            <Text size="sm" c="dimmed">{cited.collection}{cited.page != null ? ` · page ${cited.page}` : ""}</Text>
+            <Text size="sm" c="gray.7">{cited.collection}{cited.page != null ? ` · page ${cited.page}` : ""}</Text>
             <Text style={{ whiteSpace: "pre-wrap" }} className="cited-passage">{cited.snippet}</Text>
             <Anchor component={Link} to={`/documents/${cited.document_id}?chunk=${cited.chunk_id}`}>Open in document</Anchor>
           </Stack>
