@@ -29,6 +29,26 @@ def embedding_inputs(
     return inputs
 
 
+def extra_rows(database_url: str, document_ids: list[str]) -> dict[str, list[str]]:
+    """Per document id, the texts of its rows that are not chunks (granularity 'document':
+    the whole text, embedded as it is), which the chunk API does not list."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(database_url)
+    out: dict[str, list[str]] = {}
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text(
+                "SELECT document_id::text, text FROM chunks WHERE granularity <> 'chunk' "
+                "AND document_id = ANY(CAST(:ids AS uuid[])) ORDER BY document_id, ordinal"
+            ), {"ids": document_ids})
+            for doc_id, text in rows:
+                out.setdefault(str(doc_id), []).append(str(text))
+    finally:
+        engine.dispose()
+    return out
+
+
 def measure(per_doc: list[list[str]], rounds: int = 4, *, per_doc_calls: bool = True
             ) -> dict[str, Any]:
     """Two timings: one embed call per document (what a worker without batching across
