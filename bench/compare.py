@@ -113,11 +113,12 @@ def cairn_ingest(args: argparse.Namespace, plat: Platform, client: Any,
                            poll_s=0.2)
     cpu_s = proc_cpu.tree_cpu_s(*roots) - cpu_before
     plat.stop_worker()  # idle now; gone so it cannot compete with the LlamaIndex side
-    chunks, tokens = compare_data.cairn_chunk_stats(plat.env["DATABASE_URL"], "scifact")
+    chunks, tokens, doc_rows = compare_data.cairn_chunk_stats(plat.env["DATABASE_URL"],
+                                                              "scifact")
     n = result.unique_documents
-    print(f"cairn: {result.wall_s:.1f}s, {chunks} chunks, {result.failed} failed",
-          file=sys.stderr, flush=True)
-    return {"docs": n, "chunks": chunks, "failed": result.failed,
+    print(f"cairn: {result.wall_s:.1f}s, {chunks} chunks (+{doc_rows} whole-document rows), "
+          f"{result.failed} failed", file=sys.stderr, flush=True)
+    return {"docs": n, "chunks": chunks, "document_rows": doc_rows, "failed": result.failed,
             "wall_s": round(result.wall_s, 2), "upload_s": round(result.upload_s, 2),
             "docs_per_s": round(n / result.wall_s, 2),
             "chunks_per_s": round(chunks / result.wall_s, 1),

@@ -51,17 +51,20 @@ def draw_subset(dataset: BeirDataset, n: int, seed: int, max_queries: int = 0) -
                   {q: dataset.qrels[q] for q in queries}, len(judged), how)
 
 
-def cairn_chunk_stats(database_url: str, collection: str) -> tuple[int, float]:
-    """(chunks, mean tokens per chunk) of a collection, read from Cairn's database."""
+def cairn_chunk_stats(database_url: str, collection: str) -> tuple[int, float, int]:
+    """(chunks, mean tokens per chunk, whole-document rows) of a collection, read from Cairn's
+    database. Document rows (INDEX_GRANULARITY=document) are embedded too but are not chunks."""
     import sqlalchemy as sa
 
     engine = sa.create_engine(database_url)
     try:
         with engine.connect() as conn:
-            count, mean = conn.execute(sa.text(
-                "SELECT count(*), coalesce(avg(c.token_count), 0) FROM chunks c "
+            count, mean, extra = conn.execute(sa.text(
+                "SELECT count(*) FILTER (WHERE c.granularity = 'chunk'), "
+                "coalesce(avg(c.token_count) FILTER (WHERE c.granularity = 'chunk'), 0), "
+                "count(*) FILTER (WHERE c.granularity <> 'chunk') FROM chunks c "
                 "JOIN collections co ON co.id = c.collection_id WHERE co.name = :name"
             ), {"name": collection}).one()
     finally:
         engine.dispose()
-    return int(cast(int, count)), float(cast(float, mean))
+    return int(cast(int, count)), float(cast(float, mean)), int(cast(int, extra))

@@ -66,6 +66,9 @@ def print_table(report: dict[str, Any]) -> None:
               f"{i['tokens_per_chunk']:>10.0f}"
               f"{i['docs_per_s']:>9.2f}{i['chunks_per_s']:>10.1f}{i['cpu_s']:>8.0f}"
               f"{i['chunks_per_cpu_s']:>14.1f}")
+    extra = report["cairn"]["ingest"].get("document_rows")
+    if extra:
+        print(f"(Cairn also embedded {extra} whole-document rows, not counted as chunks above)")
     print(f"\n{'queries (k=' + str(report['args']['k']) + ', 1 client)':<31}{'p50 ms':>9}"
           f"{'p95 ms':>9}{'nDCG@10':>9}{'R@10':>7}{'server p50':>12}")
     for side, key, label in ROWS:
