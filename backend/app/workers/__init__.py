@@ -2,9 +2,9 @@
 
 Queues are named by kind of work so that embedding (`ingest`) and labeling (`label`) workers
 can scale apart (docker-compose runs one worker service per queue; ./start.sh one worker on
-all of them). Reliability settings: acks_late + reject_on_worker_lost so a killed worker's task
-is redelivered; prefetch 1 so one slow document does not hold others hostage; a visibility
-timeout longer than the longest ingest.
+all of them, which takes ingest work first). Reliability settings: acks_late +
+reject_on_worker_lost so a killed worker's task is redelivered; prefetch 1 so one slow
+document does not hold others hostage; a visibility timeout longer than the longest ingest.
 """
 
 from __future__ import annotations
@@ -54,6 +54,12 @@ def create_celery() -> Celery:
             "unacked_restore_interval": max(1, min(10, settings.task_visibility_timeout_s // 3)),
             "unacked_restore_throttle": 1,
             "socket_connect_timeout": 3,
+            # A worker serving several queues (./start.sh runs one on all three) always takes
+            # from the first non-empty one in name order: ingest, then label, then
+            # maintenance. Uploads become searchable before earlier documents are labelled
+            # (kombu's default round robin alternated them); labels wait only while ingest
+            # has work.
+            "queue_order_strategy": "sorted",
         },
         result_backend_transport_options={"socket_connect_timeout": 3},
         redis_socket_connect_timeout=3,
