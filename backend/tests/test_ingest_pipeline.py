@@ -80,6 +80,29 @@ def test_running_the_pipeline_twice_does_not_duplicate_chunks(
     assert doc.status == "ready" and doc.chunk_count == len(before)
 
 
+def test_stage_transitions_read_the_document_row_without_its_image(
+    shared_doc: dict[str, Any],
+) -> None:
+    """Each of a run's five document reads used to load Document.image too (a second query
+    each); only the write, which replaces the image, may read it now."""
+    from sqlalchemy import event
+
+    from app.core.db import get_engine
+
+    image_reads: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "document_images" in statement:
+            image_reads.append(statement)
+
+    event.listen(get_engine(), "before_cursor_execute", seen)
+    try:
+        assert pipeline.run(uuid.UUID(shared_doc["id"])).status == "ready"
+    finally:
+        event.remove(get_engine(), "before_cursor_execute", seen)
+    assert len(image_reads) <= 1, image_reads
+
+
 def test_redelivery_of_a_finished_task_is_a_no_op(shared_doc: dict[str, Any], db: Any) -> None:
     doc_id = uuid.UUID(shared_doc["id"])
     before = _chunk_rows(db, doc_id)
