@@ -175,6 +175,8 @@ def combine(
         return _combine(scored, method, vector_weight, rrf_k, query, long_query_words)
     head = {name: items[: heads.get(name, len(items))] for name, items in scored.items()}
     fused = _combine(head, method, vector_weight, rrf_k, query, long_query_words)
+    if all(len(head[name]) == len(items) for name, items in scored.items()):
+        return fused  # no list goes deeper than its head: nothing to rank after it
     full = _combine(scored, method, vector_weight, rrf_k, query, long_query_words)
     tail = {item: score for item, score in full.items() if item not in fused}
     if tail and fused:

@@ -201,9 +201,10 @@ def fuse_documents(
     per_document = {name: fusion.best_per_key(items, document_of) for name, items in lists.items()}
     doc_heads = None
     if heads is not None:
-        doc_heads = {name: len(fusion.best_per_key(items[: heads.get(name, len(items))],
-                                                   document_of))
-                     for name, items in lists.items()}  # fmt: skip
+        doc_heads = {}
+        for name, items in lists.items():  # a head's documents: those of its first chunks
+            head = items[: heads.get(name, len(items))]
+            doc_heads[name] = len({document_of[cid] for cid, _ in head if cid in document_of})
     scores = dict(fuse(per_document, query, doc_heads))
     for cand in grouped:
         cand.score = scores.get(document_of[cand.chunk_id], cand.score)
