@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from app.auth.principal import Principal
 from app.collections import access
 from app.collections.models import Collection
+from app.documents import stages
 from app.documents.models import Chunk, Document, DocumentImage, DocumentStatus
 from app.documents.schemas import DocumentType, SortKey, SortOrder
 from app.documents.stages import IN_PROGRESS, WAITING, IngestStage
@@ -171,6 +172,24 @@ def replace_image(session: Session, doc: Document, facts: dict[str, Any] | None)
     is replaced in place by the unit of work)."""
     doc.image = None if facts is None else DocumentImage(document_id=doc.id, **facts)
     session.flush()
+
+
+def advance_stage(
+    session: Session, document_id: uuid.UUID, target: IngestStage, **fields: object
+) -> str | None:
+    """Move the document to `target` (and set `fields`) in one UPDATE, without loading it,
+    if its stage may move there (the state machine's `stages.move`). The stage it was left
+    in when it may not, `target` when it moved, None when the document no longer exists."""
+    allowed, values = stages.move(target)
+    moved = session.execute(
+        update(Document)
+        .where(Document.id == document_id, Document.stage.in_(allowed))
+        .values(**values, **fields)
+        .returning(Document.id)
+    ).first()
+    if moved is not None:
+        return target.value
+    return session.scalar(select(Document.stage).where(Document.id == document_id))
 
 
 def touch(session: Session, document_id: uuid.UUID) -> bool:

@@ -69,18 +69,22 @@ def ingest(self: Task, document_id: str) -> dict[str, Any]:
         pipeline.record_retry(doc_id, retries + 1)
         raise self.retry(exc=exc, countdown=countdown) from exc
     if outcome.status == "ready":
-        _queue_labels(doc_id)
+        _queue_labels(doc_id, written=outcome.written)
     return {"status": outcome.status, "chunks": outcome.chunks}
 
 
-def _queue_labels(document_id: uuid.UUID) -> None:
+def _queue_labels(document_id: uuid.UUID, *, written: bool) -> None:
     """Labels arrive after the document is searchable: hand it to the `label` queue once the
-    ingest's write has committed. If that fails (database or Redis down), the labels
-    reconciler finds the ready document pending or unlabelled and sends it later."""
-    from app.labels import jobs
+    ingest's write has committed. The write set its label runs pending (`written`); a task
+    redelivered after the document was ready sets them again. If the hand-off fails
+    (database or Redis down), the labels reconciler finds the runs pending and sends it later."""
+    from app.labels import jobs, queue
 
     try:
-        jobs.queue_document(document_id)
+        if written:
+            queue.send_label_document(document_id)
+        else:
+            jobs.queue_document(document_id)
     except Exception as exc:
         log.warning("label_queue_failed", document_id=str(document_id), error=repr(exc))
 

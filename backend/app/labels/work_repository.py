@@ -23,21 +23,23 @@ def set_runs(
     """Put these labelers' runs of the document in `status` (created if missing); `running`
     counts an attempt and stamps the start, `pending` clears the last outcome, and `fresh`
     (newly ready content) starts the attempt count again."""
-    for name in names:
-        values: dict[str, Any] = {"status": status.value, "updated_at": func.now()}
-        if status in (RunStatus.pending, RunStatus.running):
-            values |= {"error": None, "ms": None, "finished_at": None}
-        if status is RunStatus.running:
-            values |= {"started_at": func.now(), "attempts": LabelerRun.attempts + 1}
-        if fresh:
-            values["attempts"] = 0
-        stmt = insert(LabelerRun).values(
-            document_id=document_id, labeler=name, status=status.value,
-            attempts=1 if status is RunStatus.running else 0,
-            started_at=func.now() if status is RunStatus.running else None,
-        )
-        session.execute(stmt.on_conflict_do_update(
-            constraint="uq_labeler_runs_document_labeler", set_=values))
+    if not names:
+        return
+    values: dict[str, Any] = {"status": status.value, "updated_at": func.now()}
+    if status in (RunStatus.pending, RunStatus.running):
+        values |= {"error": None, "ms": None, "finished_at": None}
+    if status is RunStatus.running:
+        values |= {"started_at": func.now(), "attempts": LabelerRun.attempts + 1}
+    if fresh:
+        values["attempts"] = 0
+    stmt = insert(LabelerRun).values([  # one statement for every labeler
+        {"document_id": document_id, "labeler": name, "status": status.value,
+         "attempts": 1 if status is RunStatus.running else 0,
+         "started_at": func.now() if status is RunStatus.running else None}
+        for name in names
+    ])
+    session.execute(stmt.on_conflict_do_update(
+        constraint="uq_labeler_runs_document_labeler", set_=values))
 
 
 def finish_run(
