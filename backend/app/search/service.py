@@ -35,6 +35,9 @@ from app.search.space_routing import SpaceQuery, dense, embed_async
 
 # The deepest candidate list grouping may ask each retriever for.
 MAX_GROUP_DEPTH = 2000
+# Grouping by document fuses a head of each list that holds at least this many documents
+# (a first page) where the lists have them: `document_head`.
+HEAD_DOCUMENTS = 10
 
 
 @dataclass
@@ -156,16 +159,24 @@ def retrieve(
         if vector is not None and settings.index_granularity != "chunk":
             with stage("search_granularity"):
                 lists = granularity.to_chunks(session, lists, vector)  # rows -> chunks
-        heads = {name: settings.hybrid_candidates for name in lists}
+        details = retriever_details(lists)
+        head = settings.hybrid_candidates
+        document_of: dict[int, uuid.UUID] = {}
+        if request.group_by == "document":
+            document_of = repository.documents_of(session, list(details))
+            found = document_head(lists, document_of, depth) if len(lists) > 1 else head
+            if found is None:  # the head reaches past these lists: ask for deeper ones
+                depth = min(depth * 4, MAX_GROUP_DEPTH)
+                continue
+            head = found
+        heads = {name: head for name in lists}
         with stage("search_fuse"):
             ranked = fuse(lists, request.query, heads)
-        details = retriever_details(lists)
         if use_rerank:
             ranked = rerank(session, request.query, ranked, max(settings.rerank_candidates, depth))
         candidates = [Candidate(cid, score, details.get(cid, {})) for cid, score in ranked]
         if request.group_by != "document":
             return candidates
-        document_of = repository.documents_of(session, list(details))
         grouped = group_by_document(candidates, document_of)
         if len(lists) > 1 and not use_rerank:
             grouped = fuse_documents(grouped, lists, document_of, request.query, heads)
@@ -173,6 +184,27 @@ def retrieve(
         if len(grouped) >= wanted or exhausted or depth >= MAX_GROUP_DEPTH:
             return grouped
         depth = min(depth * 4, MAX_GROUP_DEPTH)
+
+
+def document_head(
+    lists: dict[str, list[tuple[int, float]]], document_of: dict[int, uuid.UUID], depth: int
+) -> int | None:
+    """How many of each list's chunks are fused as its head when grouping by document:
+    HYBRID_CANDIDATES, or 4x, 16x ... that (at most MAX_GROUP_DEPTH) while the head holds
+    fewer than HEAD_DOCUMENTS documents and the lists go on. It depends on the query and the
+    data, never on the page asked for, so every page is cut from one order (a few long
+    documents filling the first chunks no longer leave the next documents to a fusion
+    whose depth followed the page). None: lists `depth` deep cannot tell yet."""
+    head = get_settings().hybrid_candidates
+    while True:
+        if head > depth:
+            return None
+        documents = {document_of[cid] for items in lists.values() for cid, _ in items[:head]
+                     if cid in document_of}  # fmt: skip
+        ended = all(len(items) < head for items in lists.values())
+        if len(documents) >= HEAD_DOCUMENTS or ended or head >= MAX_GROUP_DEPTH:
+            return head
+        head = min(head * 4, MAX_GROUP_DEPTH)
 
 
 def fuse(
