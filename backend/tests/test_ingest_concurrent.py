@@ -38,7 +38,8 @@ def _chunks(db: Any, doc_id: str) -> list[tuple[int, int]]:
 
 
 def _assert_statistics_consistent(db: Any, collection: str) -> None:
-    """Postings are exactly each chunk's to_tsvector; lengths, dfs and totals add up."""
+    """Postings are exactly the to_tsvector of what each chunk was embedded from (a later
+    chunk has its document's title in front); lengths, dfs and totals add up."""
     db.rollback()
     params = {"name": collection}
     col = db.execute(text("SELECT id, text_search_config AS cfg, chunk_count, total_terms "
@@ -46,9 +47,11 @@ def _assert_statistics_consistent(db: Any, collection: str) -> None:
     p = {"col": col.id, "cfg": col.cfg}
     missing_or_extra = db.scalar(text("""
         WITH want AS (SELECT c.id, t.lexeme, COALESCE(array_length(t.positions, 1), 1) AS tf
-                      FROM chunks c CROSS JOIN LATERAL
-                           unnest(to_tsvector(CAST(:cfg AS regconfig), c.text)) t
-                      WHERE c.collection_id = :col),
+                      FROM chunks c JOIN documents d ON d.id = c.document_id
+                      CROSS JOIN LATERAL unnest(to_tsvector(CAST(:cfg AS regconfig),
+                          CASE WHEN c.ordinal > 0 AND d.title <> ''
+                               THEN d.title || E'\n' || c.text ELSE c.text END)) t
+                      WHERE c.collection_id = :col AND c.granularity = 'chunk'),
              have AS (SELECT chunk_id AS id, term AS lexeme, tf FROM chunk_terms
                       WHERE collection_id = :col)
         SELECT count(*) FROM ((SELECT * FROM want EXCEPT SELECT * FROM have)

@@ -99,7 +99,7 @@ class Settings(BaseSettings):
     # --- chunking -----------------------------------------------------------------------------
     chunk_size_tokens: int = 200
     chunk_overlap_tokens: int = 32
-    # Prefix later chunks with the document title before embedding them.
+    # Prefix later chunks with the document title before embedding and indexing them (BM25).
     chunk_title_prefix: bool = True
     # Representations indexed besides the chunks (ingest/chunker.py extra_drafts,
     # search/granularity.py). "document": also the whole document as one row where it fits

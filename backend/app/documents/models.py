@@ -67,8 +67,9 @@ class Document(Base):
     chunk_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     page_count: Mapped[int | None] = mapped_column(Integer)
     embedding_model: Mapped[str | None] = mapped_column(String(200))
-    # The parsed title, put in front of later chunks for the embedder (a re-embedding into
-    # another space must embed the same text: app/ingest/embedding_text.py).
+    # The parsed title, put in front of later chunks for the embedder and their BM25
+    # postings (a re-embedding into another space must embed the same text:
+    # app/ingest/embedding_text.py).
     title: Mapped[str | None] = mapped_column(Text)
     timings: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
     # System facts, kept apart from the uploader's `metadata`: the thumbnail (a content-

@@ -184,7 +184,7 @@ def run(document_id: uuid.UUID, task_id: str | None = None) -> Outcome:
     extras = Extras(thumbnail_key, parsed.pages, parsed.image, parsed.vision, parsed.vision_error,
                     parsed.title)
     extras.spaces = prepared
-    _write(document_id, drafts, vectors, embedder.model_name, timings, clock, extras)
+    _write(document_id, drafts, vectors, texts, embedder.model_name, timings, clock, extras)
     shown = shown_chunks(drafts)
     ingest_metrics.record_ingest(timings, chunks=shown)
     log.info("document_ready", document_id=str(document_id), chunks=shown, **timings)
@@ -225,12 +225,14 @@ def _write(
     document_id: uuid.UUID,
     drafts: list[ChunkDraft],
     vectors: list[list[float]],
+    texts: list[str],
     model: str,
     timings: dict[str, float],
     clock: float,
     extras: Extras,
 ) -> None:
-    """Replace the document's chunks and lexical postings in one transaction."""
+    """Replace the document's chunks and lexical postings in one transaction; `texts` are
+    the texts the chunks were embedded from, which their postings are taken from too."""
     with session_scope() as session:
         doc = repository.lock(session, document_id)
         if doc is None:
@@ -243,8 +245,9 @@ def _write(
                 char_end=d.char_end, token_count=d.token_count, embedding=v, source=d.source,
                 boxes=d.boxes,
                 granularity=d.granularity,
+                lexical_text=None if t == d.text else t,
             )
-            for d, v in zip(drafts, vectors, strict=True)
+            for d, v, t in zip(drafts, vectors, texts, strict=True)
         ]
         bulk_index.write_chunks(session, document_id, doc.collection_id, rows, model)
         spaces.write_vectors(session, doc, extras.title, extras.spaces)  # the other models

@@ -4,7 +4,9 @@ The same rows `lexical_index.index_document` produces after per-row chunk insert
 fixed number of round trips whatever the document's size:
 
 1. one query asks Postgres for every chunk's lexemes (`to_tsvector` with the collection's
-   text search configuration: indexing and querying stem identically);
+   text search configuration: indexing and querying stem identically), from the text the
+   chunk is embedded from (a later chunk with its document's title in front, as
+   `ChunkRow.lexical_text`), so both retrievers see the same words;
 2. chunk ids come from the table's sequence, so chunks and postings go in by `COPY` (chunks
    arrive with their `lex_length`: no second write of each row, whose new version would be
    inserted into the HNSW index again; each posting carries the same length, so BM25 scores
@@ -76,6 +78,9 @@ class ChunkRow:
     # 'chunk', or a whole-document row (search/granularity.py): found by its vector alone,
     # so it gets no postings and does not count in the collection's BM25 statistics.
     granularity: str = "chunk"
+    # The text its postings come from when it is not `text`: the text it is embedded from
+    # (ingest/embedding_text.py: a later chunk with the document's title in front).
+    lexical_text: str | None = None
 
 
 def _vector_literal(values: Sequence[float]) -> str:
@@ -96,7 +101,8 @@ def write_chunks(
     postings: list[tuple[int, str, int]] = []
     lengths = [0] * len(rows)
     config: str = session.execute(_CONFIG, {"col": collection_id}).scalar_one()
-    indexed = [r.text if r.granularity == "chunk" else "" for r in rows]
+    indexed = [("" if r.granularity != "chunk" else r.text if r.lexical_text is None
+                else r.lexical_text) for r in rows]
     for found in session.execute(_LEXEMES, {"texts": indexed, "config": config}):
         i, tf = int(found.i), int(found.tf)
         postings.append((i, str(found.lexeme), tf))
