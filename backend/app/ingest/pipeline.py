@@ -69,9 +69,8 @@ _ROW_ONLY = (lazyload(Document.image),)
 
 
 def _set_stage(document_id: uuid.UUID, stage: IngestStage, **fields: object) -> None:
-    """One UPDATE and its commit (a document is read whole only at the run's start and in
-    the write): four of these per document, which a profile found at ~16 % of the worker's
-    time when each loaded the row through the ORM first."""
+    """One UPDATE and its commit, through the state machine (`stages.move`); the document
+    is read whole only at the run's start and in the write."""
     with session_scope() as session:
         now = repository.advance_stage(session, document_id, stage, **fields)
     if now is None:
