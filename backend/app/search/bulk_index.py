@@ -101,8 +101,7 @@ def write_chunks(
     postings: list[tuple[int, str, int]] = []
     lengths = [0] * len(rows)
     config: str = session.execute(_CONFIG, {"col": collection_id}).scalar_one()
-    indexed = [("" if r.granularity != "chunk" else r.text if r.lexical_text is None
-                else r.lexical_text) for r in rows]
+    indexed = [(r.lexical_text or r.text) if r.granularity == "chunk" else "" for r in rows]
     for found in session.execute(_LEXEMES, {"texts": indexed, "config": config}):
         i, tf = int(found.i), int(found.tf)
         postings.append((i, str(found.lexeme), tf))

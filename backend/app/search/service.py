@@ -199,12 +199,19 @@ def document_head(
     while True:
         if head > depth:
             return None
-        documents = {document_of[cid] for items in lists.values() for cid, _ in items[:head]
-                     if cid in document_of}  # fmt: skip
+        documents = set().union(*(_documents(items[:head], document_of)
+                                   for items in lists.values()))  # fmt: skip
         ended = all(len(items) < head for items in lists.values())
         if len(documents) >= HEAD_DOCUMENTS or ended or head >= MAX_GROUP_DEPTH:
             return head
         head = min(head * 4, MAX_GROUP_DEPTH)
+
+
+def _documents(
+    items: list[tuple[int, float]], document_of: dict[int, uuid.UUID]
+) -> set[uuid.UUID]:
+    """The documents of these chunks (a chunk deleted meanwhile has none)."""
+    return {document_of[cid] for cid, _ in items if cid in document_of}
 
 
 def fuse(
@@ -235,8 +242,7 @@ def fuse_documents(
     if heads is not None:
         doc_heads = {}
         for name, items in lists.items():  # a head's documents: those of its first chunks
-            head = items[: heads.get(name, len(items))]
-            doc_heads[name] = len({document_of[cid] for cid, _ in head if cid in document_of})
+            doc_heads[name] = len(_documents(items[: heads.get(name, len(items))], document_of))
     scores = dict(fuse(per_document, query, doc_heads))
     for cand in grouped:
         cand.score = scores.get(document_of[cand.chunk_id], cand.score)
