@@ -31,7 +31,7 @@ from app.search.fusion import K
 from app.search.hydrate import load_sources
 from app.search.lexical import QueryTerms, lexical_search, query_terms
 from app.search.schemas import RetrieverScore, SearchHit, SearchRequest, SearchResponse
-from app.search.space_routing import SpaceQuery, dense, embed_async
+from app.search.space_routing import DenseAhead, SpaceQuery, dense, embed_async
 
 # The deepest candidate list grouping may ask each retriever for.
 MAX_GROUP_DEPTH = 2000
@@ -144,6 +144,8 @@ def retrieve(
     depth = max(settings.hybrid_candidates, wanted)
     if vector is None:
         vector = embed_async(session, request, scope)
+    # hybrid: the dense SQL runs beside BM25 (on its own connection) for the first depth
+    ahead = DenseAhead(vector, scope, depth) if vector and request.mode == "hybrid" else None
     while True:
         with stage("search_lexical"):
             lexical = (
@@ -153,7 +155,10 @@ def retrieve(
         lists: dict[str, list[tuple[int, float]]] = {}
         if vector is not None:
             with stage("search_dense"):  # includes waiting for the query's embedding
-                lists["vector"] = dense(session, vector, scope, depth)
+                if ahead is not None and ahead.limit == depth:
+                    lists["vector"] = ahead.result(session)
+                else:
+                    lists["vector"] = dense(session, vector, scope, depth)
         if lexical is not None:
             lists["lexical"] = lexical
         if vector is not None and settings.index_granularity != "chunk":

@@ -7,10 +7,15 @@ made for and the collections on that space, and dense.py refuses a vector of ano
 dimension. When the collections are on different spaces, dense runs once per space and the
 lists are merged by score. Collections that never switched stay on the default source, so
 their query is today's (chunks.embedding, its HNSW index, no extra join).
+
+Hybrid search starts its dense side ahead (`DenseAhead`): a thread waits for the query's
+embedding and runs the dense SQL on a connection of its own while the request's thread runs
+BM25, so the two retrievers' SQL overlap instead of running one after the other.
 """
 
 from __future__ import annotations
 
+import threading
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextvars import copy_context
@@ -18,6 +23,7 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session
 
+from app.core.db import get_sessionmaker
 from app.core.timing import stage
 from app.providers.embeddings import EmbedderSpec, default_spec, get_embedder_for
 from app.search.dense import DEFAULT_SOURCE, VectorSource, dense_search
@@ -26,6 +32,8 @@ from app.search.schemas import SearchRequest
 from app.spaces import active_cache
 
 _EMBED_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="query-embed")
+# Its own pool: a dense task waits for an embedding task, so they must not share workers.
+_DENSE_POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="query-dense")
 
 
 @dataclass(frozen=True)
@@ -78,3 +86,58 @@ def dense(
         merged += dense_search(session, q.vector.result(), part, limit, q.source)
     merged.sort(key=lambda item: (-item[1], item[0]))
     return merged[:limit]
+
+
+class DenseAhead:
+    """`dense(...)` started in a thread of its own, beside the caller's lexical SQL.
+
+    The thread waits for the embedding, takes a connection of its own from the pool and only
+    then claims the work. `result` takes the thread's list when it has claimed it, and
+    otherwise claims the work back and runs it on the caller's session, at once: the caller
+    never waits for a pool connection (two requests' threads holding one connection each and
+    waiting for a second could otherwise stall each other), and a short lexical step loses
+    nothing (the dense SQL runs after it, as it would without the thread). Its transaction
+    is its own and read-only; a document deleted between the two snapshots is dropped at
+    hydration as it is today.
+    """
+
+    def __init__(
+        self, queries: list[SpaceQuery], scope: SearchScope, limit: int
+    ) -> None:  # fmt: skip
+        self.queries, self.scope, self.limit = queries, scope, limit
+        self._lock = threading.Lock()
+        self._owner = ""  # "", then "thread" or "caller": whoever claims the work first
+        self._future = _DENSE_POOL.submit(copy_context().run, self._run)
+
+    def _claim(self, who: str) -> bool:
+        with self._lock:
+            if not self._owner:
+                self._owner = who
+            return self._owner == who
+
+    def _run(self) -> list[tuple[int, float]] | None:
+        for q in self.queries:
+            q.vector.result()
+        if self._owner:  # the caller took it back already: take no connection
+            return None
+        session = get_sessionmaker()()
+        try:
+            session.connection()  # the pool's connection, before claiming the work
+            if not self._claim("thread"):
+                return None
+            with stage("search_dense_ahead"):
+                return dense(session, self.queries, self.scope, self.limit)
+        finally:
+            session.rollback()
+            session.close()
+
+    @property
+    def ran_ahead(self) -> bool:
+        return self._owner == "thread"
+
+    def result(self, session: Session) -> list[tuple[int, float]]:
+        if self._claim("caller"):
+            return dense(session, self.queries, self.scope, self.limit)
+        found = self._future.result()
+        assert found is not None  # the thread claimed the work, so it returns its list
+        return found
