@@ -74,6 +74,13 @@ def test_a_thread_stuck_on_the_pool_never_makes_the_caller_wait(
         def __init__(self) -> None:
             self.real = get_sessionmaker()()
 
+        def __enter__(self) -> StuckSession:
+            return self
+
+        def __exit__(self, *exc: Any) -> None:
+            ran.append("close")
+            self.real.close()
+
         def connection(self) -> Any:
             checked_out.set()
             release.wait(30)
@@ -94,7 +101,7 @@ def test_a_thread_stuck_on_the_pool_never_makes_the_caller_wait(
     assert not ahead.ran_ahead
     release.set()
     assert ahead._future.result(timeout=10) is None  # took the connection, ran no query
-    assert "execute" not in ran
+    assert "execute" not in ran and ran[-1] == "close"  # and gave the connection back
 
 
 def test_an_embedding_error_reaches_the_caller(db: Any, searched: tuple[Any, Any]) -> None:

@@ -120,16 +120,12 @@ class DenseAhead:
             q.vector.result()
         if self._owner:  # the caller took it back already: take no connection
             return None
-        session = get_sessionmaker()()
-        try:
+        with get_sessionmaker()() as session:  # read-only: closing it ends the transaction
             session.connection()  # the pool's connection, before claiming the work
             if not self._claim("thread"):
                 return None
             with stage("search_dense_ahead"):
                 return dense(session, self.queries, self.scope, self.limit)
-        finally:
-            session.rollback()
-            session.close()
 
     @property
     def ran_ahead(self) -> bool:
