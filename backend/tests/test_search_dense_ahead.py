@@ -158,3 +158,49 @@ def test_a_hybrid_search_through_the_api_runs_dense_ahead(
         top = client.post("/api/v1/search", json={**body, "mode": mode}).json()["results"][0]
         assert top["chunk_id"] in ids, mode
     assert len(made) == 1  # single-retriever modes start no thread
+
+
+def test_with_every_slot_taken_the_search_runs_dense_inline(
+    db: Any, searched: tuple[Any, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Other searches hold the slots (the cores are busy): no thread starts, and the list
+    is still the right one."""
+    from app.search import space_routing
+    from app.search.space_routing import DenseAhead, dense
+
+    taken = threading.BoundedSemaphore(1)
+    assert taken.acquire(blocking=False)
+    monkeypatch.setattr(space_routing, "_SLOTS", taken)
+    scope, queries = searched
+    ahead = DenseAhead(queries, scope, 10)
+    assert ahead._future is None and not ahead.ran_ahead
+    assert ahead.result(db) == dense(db, queries, scope, 10)
+
+
+def test_the_slot_comes_back_when_the_thread_ends_even_on_an_error(
+    db: Any, searched: tuple[Any, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.search import space_routing
+    from app.search.space_routing import DenseAhead
+
+    slots = threading.BoundedSemaphore(1)
+    monkeypatch.setattr(space_routing, "_SLOTS", slots)
+
+    def failing(*_: Any) -> Any:
+        raise RuntimeError("dense failed")
+
+    monkeypatch.setattr(space_routing, "dense", failing)
+    scope, queries = searched
+    first = DenseAhead(queries, scope, 10)
+    assert first._future is not None
+    second = DenseAhead(queries, scope, 10)  # while the first holds the one slot
+    assert second._future is None
+    with pytest.raises(RuntimeError, match="dense failed"):
+        first.result(db)
+    _wait(lambda: first._future is not None and first._future.done())
+    assert slots.acquire(blocking=False)  # given back
+    slots.release()
+    third = DenseAhead(queries, scope, 10)
+    assert third._future is not None  # a later search runs ahead again
+    with pytest.raises(RuntimeError):
+        third.result(db)
