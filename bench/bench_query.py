@@ -17,7 +17,8 @@ the real API with an API key, for vector, lexical and hybrid search (k=10):
         --dataset /work/shared/datasets/scifact --sizes 10k,100k
 
 `--baseline REF` also serves the same database with git REF's code (bench/long_queries.py's
-start_baseline) and runs every single-client case against both. JSON goes to
+start_baseline); the single-client cases without highlights then send each query to both
+APIs in turn, the order alternating (search_load.interleaved), so both meet the same drift. JSON goes to
 bench/results/bench_query-<time>.json: `summary[size][mode]` holds p50_ms, p95_ms, p99_ms,
 qps (single client, no highlights) and recall_at_10; `cases` every measured case.
 """
@@ -124,44 +125,61 @@ def run_size(
     args: argparse.Namespace, urls: dict[str, str], headers: dict[str, str], collection: str,
     short: list[str], long: list[str], cases: list[dict[str, Any]], size: str,
 ) -> list[dict[str, Any]]:  # fmt: skip
-    """Every latency case at the current size, for every API, appended to `cases` as it is
-    measured (an interrupted run keeps them)."""
+    """Every latency case at the current size, appended to `cases` as it is measured (an
+    interrupted run keeps them). With a baseline, the single-client cases without highlights
+    send each query to both APIs in turn (`search_load.interleaved`); the others run on this
+    code only."""
     mine: list[dict[str, Any]] = []
 
-    def keep(case: dict[str, Any]) -> None:
-        mine.append(case)
-        cases.append({"size": size, **case})
-    for api, url in urls.items():
-        client = httpx.Client(base_url=url, headers=headers, timeout=120)
-        # the baseline may not know `highlights`: it always highlighted
-        choices: list[bool | None] = [False, True] if api == "this" else [None]
-        try:
-            for mode in args.modes.split(","):
-                for hl in choices:
-                    extra = {} if hl is None else {"highlights": hl}
-                    for threads in [int(c) for c in args.concurrency.split(",")]:
-                        if api != "this" and threads != 1:
-                            continue
-                        for q in short[:5]:  # warm-up
-                            client.post("/api/v1/search", json=search_load._body(
-                                q, mode, collection, 10, extra)).raise_for_status()
-                        total = args.requests if threads == 1 else max(args.requests, 8 * threads)
-                        row = search_load.concurrent(
-                            url, short, mode, collection, 10, threads=threads, total=total,
-                            headers=headers, extra=extra)  # fmt: skip
-                        keep({"api": api, "mode": mode, "highlights": hl,
-                              "concurrency": threads, "query_chars": "short", **row})
-                        print(f"  {api:<10} {mode:<8} hl={hl!s:<5} c={threads:<3} "
-                              f"p50 {row['p50_ms']:>7} p95 {row['p95_ms']:>7} "
-                              f"p99 {row['p99_ms']:>7} qps {row['qps']:>6}", flush=True)
-                if long:
-                    row = search_load.sequential(client, long, mode, collection, 10,
-                                                 {} if api != "this" else {"highlights": False})
-                    keep({"api": api, "mode": mode, "highlights": False,
-                          "concurrency": 1, "query_chars": args.long_chars, **row})
-                    print(f"  {api:<10} {mode:<8} {args.long_chars}-char p50 {row['p50_ms']} "
-                          f"p95 {row['p95_ms']}", flush=True)
-        finally:
+    def keep(api: str, case: dict[str, Any]) -> None:
+        if api != "this" and case.get("highlights") is False:
+            case["highlights"] = None  # the baseline may not know `highlights`
+        mine.append({"api": api, **case})
+        cases.append({"size": size, "api": api, **case})
+        print(f"  {api:<10} {case['mode']:<8} {case['query_chars']!s:>5} "
+              f"hl={case['highlights']!s:<5} c={case['concurrency']:<3} p50 {case['p50_ms']:>7} "
+              f"p95 {case['p95_ms']:>7} p99 {case.get('p99_ms', '-')!s:>7} "
+              f"qps {case.get('qps', '-')!s:>6}", flush=True)
+
+    clients = {api: httpx.Client(base_url=url, headers=headers, timeout=120)
+               for api, url in urls.items()}  # fmt: skip
+    # the baseline may not know `highlights` (it always highlighted): no field for it
+    plain = {api: (clients[api], {"highlights": False} if api == "this" else {}) for api in urls}
+    this = urls["this"]
+    try:
+        for mode in args.modes.split(","):
+            for hl in (False, True):
+                extra = {"highlights": hl}
+                for threads in [int(c) for c in args.concurrency.split(",")]:
+                    base = {"mode": mode, "highlights": hl, "concurrency": threads,
+                            "query_chars": "short"}  # fmt: skip
+                    if threads == 1 and not hl and len(urls) > 1:
+                        rows = search_load.interleaved(plain, short, mode, collection, 10,
+                                                       total=args.requests)  # fmt: skip
+                        for api, row in rows.items():
+                            keep(api, {**base, **row})
+                        continue
+                    for q in short[:5]:  # warm-up
+                        clients["this"].post("/api/v1/search", json=search_load._body(
+                            q, mode, collection, 10, extra)).raise_for_status()
+                    total = args.requests if threads == 1 else max(args.requests, 8 * threads)
+                    row = search_load.concurrent(
+                        this, short, mode, collection, 10, threads=threads, total=total,
+                        headers=headers, extra=extra)  # fmt: skip
+                    keep("this", {**base, **row})
+            if long:
+                base = {"mode": mode, "highlights": False, "concurrency": 1,
+                        "query_chars": args.long_chars}  # fmt: skip
+                if len(urls) > 1:
+                    rows = search_load.interleaved(plain, long, mode, collection, 10,
+                                                   total=len(long))  # fmt: skip
+                else:
+                    rows = {"this": search_load.sequential(clients["this"], long, mode,
+                                                           collection, 10, {"highlights": False})}
+                for api, row in rows.items():
+                    keep(api, {**base, **row})
+    finally:
+        for client in clients.values():
             client.close()
     return mine
 

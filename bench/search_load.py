@@ -73,6 +73,33 @@ def sequential(
     return summary
 
 
+def interleaved(
+    clients: dict[str, tuple[httpx.Client, dict[str, Any]]], queries: list[str], mode: str,
+    collection: str, k: int, total: int,
+) -> dict[str, dict[str, Any]]:  # fmt: skip
+    """Single client, each query sent to every API in turn (the order alternating), so two
+    APIs on one machine meet the same minute-to-minute drift: a row per API (`clients`: name
+    -> (client, extra body fields))."""
+    names = list(clients)
+    for query in queries[:5]:  # warm-up
+        for client, extra in clients.values():
+            client.post("/api/v1/search", json=_body(query, mode, collection, k, extra))
+    latencies: dict[str, list[float]] = {name: [] for name in names}
+    for i in range(total):
+        query = queries[i % len(queries)]
+        for name in names if i % 2 == 0 else names[::-1]:
+            client, extra = clients[name]
+            start = time.perf_counter()
+            resp = client.post("/api/v1/search", json=_body(query, mode, collection, k, extra))
+            latencies[name].append(time.perf_counter() - start)
+            resp.raise_for_status()
+    rows: dict[str, dict[str, Any]] = {}
+    for name, values in latencies.items():
+        rows[name] = latency_summary(values)
+        rows[name].update(threads=1, qps=round(len(values) / sum(values), 1))
+    return rows
+
+
 def concurrent(
     base_url: str, queries: list[str], mode: str, collection: str, k: int,
     *, threads: int, total: int, headers: dict[str, str], extra: dict[str, Any] | None = None,
