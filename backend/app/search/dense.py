@@ -119,8 +119,8 @@ def _hnsw(
     session: Session, where: str, params: dict[str, Any], limit: int, ef_search: int,
     source: VectorSource = DEFAULT_SOURCE,
 ) -> list[tuple[int, float]]:
-    ef = min(max(int(ef_search), limit), EF_SEARCH_MAX)
-    session.execute(text(f"SET LOCAL hnsw.ef_search = {ef}"))
+    # ef_search_for has kept it within [limit, EF_SEARCH_MAX]: one rule, applied once
+    session.execute(text(f"SET LOCAL hnsw.ef_search = {int(ef_search)}"))
     sql = f"""
         SELECT c.id, 1 - ({source.column} <=> {source.query}) AS score
         FROM {source.tables}
