@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     # local runtime: "onnx" (onnxruntime, exported once from the packaged weights) or "torch"
     embedding_runtime: Literal["onnx", "torch"] = "onnx"
     embedding_batch_size: int = 32
+    # local onnx runtime: most padded tokens (texts x the batch's longest) in one model call,
+    # 0 = no limit but EMBEDDING_BATCH_SIZE (providers/embeddings/onnx.py)
+    embedding_batch_tokens: int = Field(default=512, ge=0)
     embedding_dim: int | None = None  # required for the openai provider
     embedding_max_tokens: int = 256
     # Most chunk texts one model call of the worker takes from the documents it ingests at

@@ -89,6 +89,7 @@ def _build(s: Settings) -> Embedder:
         s.models_dir,
         batch_size=s.embedding_batch_size,
         max_tokens=s.embedding_max_tokens,
+        batch_tokens=s.embedding_batch_tokens,
     )
 
 

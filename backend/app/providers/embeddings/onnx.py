@@ -15,10 +15,14 @@ from app.providers.embeddings.local_model import DIMS, export_onnx, package_mode
 
 
 class OnnxEmbedder(Embedder):
-    def __init__(self, model: str, models_dir: Path, *, batch_size: int, max_tokens: int) -> None:
+    def __init__(
+        self, model: str, models_dir: Path, *, batch_size: int, max_tokens: int,
+        batch_tokens: int = 0,
+    ) -> None:
         self.model_name = model
         self.dim = DIMS[model]
         self.batch_size = batch_size
+        self.batch_tokens = batch_tokens
         self.max_tokens = max_tokens
         self.window_tokens = max(1, max_tokens - 2)  # [CLS] and [SEP]
         model_dir = package_model_dir(model)
@@ -27,7 +31,9 @@ class OnnxEmbedder(Embedder):
         self.tokenizer.no_truncation()
         self._batch_tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self._batch_tok.enable_truncation(max_tokens)
-        self._batch_tok.enable_padding()
+        # no padding here: each batch is padded to its own longest text in _run (padding by
+        # the tokenizer would pad every text to the longest of the whole call)
+        self._batch_tok.no_padding()
         options = ort.SessionOptions()
         options.intra_op_num_threads = 0  # onnxruntime picks the physical cores
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -46,10 +52,15 @@ class OnnxEmbedder(Embedder):
     def token_offsets(self, text: str) -> list[tuple[int, int]] | None:
         return list(self.tokenizer.encode(text, add_special_tokens=False).offsets)
 
-    def _run(self, texts: Sequence[str]) -> np.ndarray:
-        enc = self._batch_tok.encode_batch(list(texts))
-        ids = np.asarray([e.ids for e in enc], dtype=np.int64)
-        mask = np.asarray([e.attention_mask for e in enc], dtype=np.int64)
+    def _run(self, ids_list: Sequence[Sequence[int]]) -> np.ndarray:
+        """Vectors of one batch of token ids (with their special tokens), padded to its
+        longest."""
+        width = max(len(ids) for ids in ids_list)
+        ids = np.zeros((len(ids_list), width), dtype=np.int64)  # 0 is [PAD]
+        mask = np.zeros_like(ids)
+        for row, seq in enumerate(ids_list):
+            ids[row, : len(seq)] = seq
+            mask[row, : len(seq)] = 1
         with self._lock:
             hidden = self.session.run(
                 None,
@@ -60,19 +71,36 @@ class OnnxEmbedder(Embedder):
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return pooled / np.clip(norms, 1e-12, None)  # type: ignore[no-any-return]
 
+    def batches(self, lengths: Sequence[int]) -> list[list[int]]:
+        """Indexes of the texts (by token length) in the order and groups they are run:
+        shortest first, each batch at most EMBEDDING_BATCH_SIZE texts and, when
+        EMBEDDING_BATCH_TOKENS is set, at most that many padded tokens (texts x its longest
+        length; a longer text runs alone)."""
+        order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+        out: list[list[int]] = []
+        for i in order:
+            if out:
+                batch = out[-1]
+                padded = (len(batch) + 1) * lengths[i]  # sorted: this text is the longest
+                if len(batch) < self.batch_size and (
+                    self.batch_tokens <= 0 or padded <= self.batch_tokens
+                ):
+                    batch.append(i)
+                    continue
+            out.append([i])
+        return out
+
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
         if not texts:
             return []
-        # Sort by length so each batch pads to similar lengths (large speed-up on mixed input).
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out: list[list[float]] = [[] for _ in texts]
         try:
-            for start in range(0, len(order), self.batch_size):
-                idx = order[start : start + self.batch_size]
-                vectors = self._run([texts[i] for i in idx])
+            ids = [e.ids for e in self._batch_tok.encode_batch(list(texts))]
+            # by length, so each batch pads little (a large speed-up on mixed input)
+            for idx in self.batches([len(seq) for seq in ids]):
+                vectors = self._run([ids[i] for i in idx])
                 for i, vec in zip(idx, vectors, strict=True):
                     out[i] = vec.tolist()
         except Exception as exc:  # onnxruntime raises its own types
             raise EmbeddingError(f"local embedding failed: {exc}") from exc
         return out
-
