@@ -9,7 +9,8 @@ the real API with an API key, for vector, lexical and hybrid search (k=10):
   without highlights; the queries are SciFact's real query texts;
 - recall@10 against exact search: the API's vector results (the configured HNSW_EF_SEARCH,
   with the exact fallbacks dense.py applies) against an exact scan, and the HNSW index alone;
-  hybrid against the same fusion over an exact dense list; lexical against BM25 in-process;
+  hybrid against the same fusion over an exact dense list and exact BM25; lexical against
+  exact BM25 in-process (every posting: no per-term cut);
 - the server's per-stage time of a short hybrid query (its Server-Timing header);
 - 1,000-character queries (issue 13), single client, per mode.
 
@@ -18,9 +19,10 @@ the real API with an API key, for vector, lexical and hybrid search (k=10):
 
 `--baseline REF` also serves the same database with git REF's code (bench/long_queries.py's
 start_baseline); the single-client cases without highlights then send each query to both
-APIs in turn, the order alternating (search_load.interleaved), so both meet the same drift. JSON goes to
-bench/results/bench_query-<time>.json: `summary[size][mode]` holds p50_ms, p95_ms, p99_ms,
-qps (single client, no highlights) and recall_at_10; `cases` every measured case.
+APIs in turn, the order alternating (search_load.interleaved), so both meet the same drift.
+JSON goes to bench/results/bench_query-<time>.json: `summary[size][mode]` holds p50_ms,
+p95_ms, p99_ms, qps (single client, no highlights) and recall_at_10; `cases` every measured
+case.
 """
 
 from __future__ import annotations
@@ -112,7 +114,9 @@ def recall(
                      session.execute(exact_sql, {"c": collection_id, "qv": qv, "n": depth})]
             session.execute(text(f"SET LOCAL hnsw.ef_search = {int(settings.hnsw_ef_search)}"))
             index = {int(r[0]) for r in session.execute(hnsw_sql, {"c": collection_id, "qv": qv})}
-            lex = lexical_search(session, q, SearchScope([collection_id]), depth)
+            # the reference is exact BM25: every posting of every term (no per-term cut)
+            lex = lexical_search(session, q, SearchScope([collection_id]), depth,
+                                 term_postings=0)
             fused = service.fuse({"vector": exact, "lexical": lex}) if lex else exact
             sums["vector"] += share(top("vector", q), [c for c, _ in exact[:10]])
             sums["hnsw_index"] += share(index, [c for c, _ in exact[:10]])

@@ -9,19 +9,31 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base
 
+# A posting's impact: BM25's per-posting factor tf / (tf + k1 (1 - b + b len / avgdl)) at
+# k1 = 0.9, b = 0.4 and a nominal avgdl of 64 (0.54 = k1 (1 - b), 0.005625 = k1 b / 64). It is
+# only the order the postings index keeps each term's postings in, so that BM25 can read a
+# common term's best postings first (search/lexical.py); scores still use the collection's
+# own k1, b and avgdl, whose factor orders a term's postings nearly the same way. The query's
+# ORDER BY must repeat this expression exactly (migration 0018 freezes a copy of it).
+POSTING_IMPACT = (
+    "(tf::float8 / (tf::float8 + 0.54::float8 + 0.005625::float8 * lex_length::float8))"
+)
+
 
 class ChunkTerm(Base):
     __tablename__ = "chunk_terms"
     __table_args__ = (
-        # covering: BM25 scores a query from this index alone (search/lexical.py)
+        # covering, each term's postings best impact first: BM25 scores a query from this
+        # index alone and can stop reading a term early (search/lexical.py)
         Index(
             "ix_chunk_terms_collection_term", "collection_id", "term",
+            text(f"{POSTING_IMPACT} DESC"),
             postgresql_include=["chunk_id", "tf", "lex_length"],
         ),
     )
