@@ -27,12 +27,8 @@ sys.path.insert(0, str(REPO / "backend"))
 sys.path.insert(0, str(REPO / "bench"))
 
 from bench_query import parse_size  # noqa: E402
-from synthetic_corpus import add_chunks, make_seeds  # noqa: E402
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+from long_queries import pct  # noqa: E402
+from synthetic_corpus import load_collection  # noqa: E402
 
 
 def study(collection_id: Any, queries: list[str], cuts: list[int]) -> dict[str, Any]:
@@ -61,7 +57,7 @@ def study(collection_id: Any, queries: list[str], cuts: list[int]) -> dict[str, 
                   for got, ref in zip(found[cut], found[0], strict=True) if ref]
         return round(statistics.fmean(shares), 4) if shares else 1.0
 
-    return {str(c): {"p50_ms": round(pct(times[c], 50), 2), "p95_ms": round(pct(times[c], 95), 2),
+    return {str(c): {"p50_ms": pct(times[c], 50), "p95_ms": pct(times[c], 95),
                      "mean_ms": round(statistics.fmean(times[c]), 2),
                      "recall_at_10": recall(c, 10), "recall_at_100": recall(c, 100)}
             for c in cuts}  # fmt: skip
@@ -91,28 +87,15 @@ def main() -> int:
     report: dict[str, Any] = {"size": args.size, "queries": min(args.queries, len(queries))}
     try:
         plat.start()
-        os.environ.update({k: v for k, v in plat.env.items() if k.isupper()})
-        from app.core.config import get_settings
-
-        get_settings.cache_clear()
-        from app.providers.embeddings import get_embedder
-
-        embedder = get_embedder()
-        seeds = make_seeds([d.content() for d in corpus[: args.seeds]], embedder)
-        import httpx
-
-        made = httpx.post(f"{plat.api_url}/api/v1/collections", json={"name": "bm25-cut"},
-                          headers={"Authorization": f"Bearer {plat.api_key}"}, timeout=30)
-        made.raise_for_status()
-        collection_id = made.json()["id"]
-        dsn = plat.env["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
-        report["load"] = add_chunks(dsn, collection_id, seeds, parse_size(args.size),
-                                    model=embedder.model_name)  # fmt: skip
+        collection_id, report["load"], _ = load_collection(
+            plat, [d.content() for d in corpus[: args.seeds]], parse_size(args.size), "bm25-cut")
         report["cuts"] = study(collection_id, queries[: args.queries], cuts)
     finally:
         plat.stop()
     report.update(date_utc=datetime.now(UTC).isoformat(timespec="seconds"),
                   cpus=os.cpu_count(), loadavg_1m=round(os.getloadavg()[0], 2))  # fmt: skip
+    from app.core.config import get_settings
+
     print(f"\nBM25 per-term cut, {args.size} chunks, {report['queries']} SciFact queries, "
           f"depth {get_settings().hybrid_candidates}, nproc {os.cpu_count()}")
     print(f"{'cut':>6}{'p50 ms':>9}{'p95 ms':>9}{'mean ms':>9}{'R@10':>8}{'R@100':>8}")

@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
 
 from bench_query import parse_size  # noqa: E402
-from synthetic_corpus import add_chunks, make_seeds  # noqa: E402
+from synthetic_corpus import load_collection  # noqa: E402
 
 _EXACT = """
     WITH cand AS MATERIALIZED (SELECT id, embedding FROM chunks WHERE collection_id = :c)
@@ -102,7 +102,6 @@ def main() -> int:
                    help="keep the platform up afterwards (stop: Ctrl-C / SIGINT)")
     args = p.parse_args()
 
-    import httpx
     from platform_runner import Platform
 
     from app.eval.dataset import load_corpus, load_queries
@@ -114,20 +113,8 @@ def main() -> int:
     plat = Platform()
     try:
         plat.start()
-        os.environ.update({k: v for k, v in plat.env.items() if k.isupper()})
-        from app.core.config import get_settings
-
-        get_settings.cache_clear()
-        from app.providers.embeddings import get_embedder
-
-        embedder = get_embedder()
-        seeds = make_seeds([d.content() for d in corpus[: args.seeds]], embedder)
-        made = httpx.post(f"{plat.api_url}/api/v1/collections", json={"name": "hnsw-sweep"},
-                          headers={"Authorization": f"Bearer {plat.api_key}"}, timeout=30)
-        made.raise_for_status()
-        collection_id = made.json()["id"]
-        dsn = plat.env["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
-        report["load"] = add_chunks(dsn, collection_id, seeds, size, model=embedder.model_name)
+        collection_id, report["load"], embedder = load_collection(
+            plat, [d.content() for d in corpus[: args.seeds]], size, "hnsw-sweep")
         print(f"loaded {size} chunks: {report['load']}", flush=True)
         vectors = ["[" + ",".join(f"{x:.7g}" for x in embedder.embed_query(q)) + "]"
                    for q in queries[: args.queries]]  # fmt: skip

@@ -172,3 +172,29 @@ def add_chunks(
         conn.execute("VACUUM ANALYZE documents, chunks, chunk_terms, collection_terms, collections")
     timings["total_s"] = time.perf_counter() - t0
     return {k: round(v, 1) for k, v in timings.items()}
+
+
+def load_collection(plat: Any, seed_texts: list[str], size: int, name: str
+                    ) -> tuple[str, dict[str, float], Any]:  # fmt: skip
+    """On a started platform (bench/platform_runner.py): point this process's settings at it,
+    embed the seeds, create the collection `name` through the API and load `size` chunks into
+    it. (collection id, load timings, the embedder)."""
+    import os
+
+    import httpx
+
+    os.environ.update({k: v for k, v in plat.env.items() if k.isupper()})
+    from app.core.config import get_settings
+
+    get_settings.cache_clear()
+    from app.providers.embeddings import get_embedder
+
+    embedder = get_embedder()
+    seeds = make_seeds(seed_texts, embedder)
+    made = httpx.post(f"{plat.api_url}/api/v1/collections", json={"name": name},
+                      headers={"Authorization": f"Bearer {plat.api_key}"}, timeout=30)
+    made.raise_for_status()
+    collection_id = str(made.json()["id"])
+    dsn = plat.env["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
+    load = add_chunks(dsn, uuid.UUID(collection_id), seeds, size, model=embedder.model_name)
+    return collection_id, load, embedder
