@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     # texts coalesced into full embedding batches (app/ingest/embed_batcher.py).
     worker_pool: Literal["threads", "prefork", "solo"] = "prefork"
     worker_concurrency: int = Field(default=1, ge=1, le=64)
+    # An ingest's time limits (s). Past the soft one the document fails `timed_out`; a task
+    # that ignores it (stuck in C code) is abandoned at the hard one: prefork kills its child,
+    # the threads and solo pools fail the document and restart the worker (workers/watchdog.py).
+    ingest_soft_time_limit_s: int = Field(default=1800, ge=1)
+    ingest_time_limit_s: int = Field(default=1860, ge=2)
 
     # --- object storage ---------------------------------------------------------------------
     storage_backend: Literal["local", "s3"] = "local"
@@ -290,6 +295,15 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     cors_origins: list[str] = ["http://localhost:5173", "http://127.0.0.1:5173"]
+
+    @model_validator(mode="after")
+    def _time_limits_in_order(self) -> Settings:
+        if self.ingest_time_limit_s <= self.ingest_soft_time_limit_s:
+            raise ValueError(
+                f"INGEST_TIME_LIMIT_S ({self.ingest_time_limit_s}) must be above "
+                f"INGEST_SOFT_TIME_LIMIT_S ({self.ingest_soft_time_limit_s})"
+            )
+        return self
 
     @model_validator(mode="after")
     def _json_cap_holds_a_query(self) -> Settings:

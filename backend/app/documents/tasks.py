@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from celery import Task
-from celery.exceptions import SoftTimeLimitExceeded
+from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 
 from app.core.config import get_settings
 from app.core.db import session_scope
@@ -17,29 +17,44 @@ from app.documents import service
 from app.documents.failures import FailureCode
 from app.ingest import pipeline
 from app.storage import get_store
-from app.workers import celery_app
+from app.workers import celery_app, watchdog
 
 log = get_logger(__name__)
 
 
-# A parser that never returns must not hold a worker forever (prefork pool only: the soft
-# limit fails the document; the hard limit kills the child, and the attempt budget applies).
-INGEST_SOFT_TIME_LIMIT_S = 1800
-INGEST_TIME_LIMIT_S = 1860
+# A parser that never returns must not hold a worker forever: past the soft limit the
+# document fails `timed_out`; past the hard limit the task is abandoned and the document
+# fails `timed_out` too: prefork kills the pool process (IngestTask.on_failure, run by the
+# worker's parent), the threads and solo pools' watchdog restarts the whole worker
+# (app/workers/watchdog.py).
+_LIMITS = get_settings()
+
+
+class IngestTask(Task):  # type: ignore[misc]  # celery ships no types
+    def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any,
+                   einfo: Any) -> None:
+        if isinstance(exc, TimeLimitExceeded) and args:  # prefork's hard limit
+            _fail_stuck(uuid.UUID(str(args[0])), get_settings().ingest_time_limit_s,
+                        "its worker process was killed")
 
 
 @celery_app.task(
     name="documents.ingest",
+    base=IngestTask,
     bind=True,
     max_retries=None,
-    soft_time_limit=INGEST_SOFT_TIME_LIMIT_S,
-    time_limit=INGEST_TIME_LIMIT_S,
+    soft_time_limit=_LIMITS.ingest_soft_time_limit_s,
+    time_limit=_LIMITS.ingest_time_limit_s,
 )
 def ingest(self: Task, document_id: str) -> dict[str, Any]:
     doc_id = uuid.UUID(document_id)
     settings = get_settings()
+    soft_s, hard_s = settings.ingest_soft_time_limit_s, settings.ingest_time_limit_s
     try:
-        outcome = pipeline.run(doc_id, self.request.id)
+        with watchdog.limited(f"documents.ingest:{document_id}", soft_s=soft_s, hard_s=hard_s,
+                              on_stuck=lambda: _fail_stuck(doc_id, hard_s,
+                                                           "the worker restarted")):
+            outcome = pipeline.run(doc_id, self.request.id)
     except pipeline.DocumentGone:
         log.info("document_deleted_during_ingest", document_id=document_id)
         return {"status": "deleted"}
@@ -49,7 +64,7 @@ def ingest(self: Task, document_id: str) -> dict[str, Any]:
                     reason=exc.reason, cause=repr(exc.__cause__))
         return {"status": "failed", "error": exc.reason}
     except SoftTimeLimitExceeded:
-        reason = f"The ingest took longer than {INGEST_SOFT_TIME_LIMIT_S} s and was stopped."
+        reason = f"The ingest took longer than {soft_s} s and was stopped."
         pipeline.mark_failed(doc_id, FailureCode.timed_out, reason)
         log.error("document_timed_out", document_id=document_id)
         return {"status": "failed", "error": reason}
@@ -71,6 +86,14 @@ def ingest(self: Task, document_id: str) -> dict[str, Any]:
     if outcome.status == "ready":
         _queue_labels(doc_id, written=outcome.written)
     return {"status": outcome.status, "chunks": outcome.chunks}
+
+
+def _fail_stuck(document_id: uuid.UUID, hard_s: float, then: str) -> None:
+    """The last word on an ingest that ignored its soft limit (stuck in native code): the
+    document fails now, not after the message comes back and the attempts run out."""
+    reason = (f"The ingest did not stop within {hard_s:g} s (stuck in native code): it was "
+              f"abandoned and {then}.")
+    pipeline.mark_failed(document_id, FailureCode.timed_out, reason)
 
 
 def _queue_labels(document_id: uuid.UUID, *, written: bool) -> None:

@@ -14,11 +14,20 @@ import signal
 import sys
 
 from celery import Celery
-from celery.signals import beat_embedded_init, setup_logging, worker_process_init, worker_ready
+from celery.signals import (
+    beat_embedded_init,
+    setup_logging,
+    task_postrun,
+    task_prerun,
+    worker_init,
+    worker_process_init,
+    worker_ready,
+)
 
 import app.models
 from app.core.config import get_settings
 from app.core.logging import configure_logging
+from app.workers import watchdog
 from app.workers.broker import transport_for
 
 QUEUE_INGEST = "ingest"
@@ -119,6 +128,29 @@ def _init_worker_process(**_: object) -> None:
     if current_process().name != "MainProcess":
         die_with_parent()
     configure_logging()
+
+
+@worker_init.connect
+def _watch_time_limits(sender: object = None, **_: object) -> None:
+    """Only the prefork pool enforces a task's time limits; under the threads and solo
+    pools the watchdog does (app/workers/watchdog.py)."""
+    from celery.concurrency import get_implementation
+    from celery.concurrency.prefork import TaskPool as PreforkPool
+
+    if get_implementation(getattr(sender, "pool_cls", "prefork")) is not PreforkPool:
+        watchdog.enable()
+
+
+@task_prerun.connect
+def _task_started(**_: object) -> None:
+    if (dog := watchdog.enabled()) is not None:
+        dog.task_started()
+
+
+@task_postrun.connect
+def _task_finished(**_: object) -> None:
+    if (dog := watchdog.enabled()) is not None:
+        dog.task_finished()
 
 
 @beat_embedded_init.connect
