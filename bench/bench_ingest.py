@@ -32,6 +32,7 @@ import corpus
 import docs_mix
 import httpx
 import ingest_load
+import proc_cpu
 import raw_embed
 from ingest_bench import machine, sigterm_as_interrupt
 from platform_runner import REPO, Platform
@@ -70,6 +71,37 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def cpu_roots(plat: Platform) -> dict[str, int]:
+    """The processes whose CPU an ingest spends: the worker (with its children), Postgres
+    (the postmaster, its backends and the ones it reaped) and the API."""
+    assert plat.api is not None
+    return {"worker": plat.workers["worker"].pid,
+            "postgres": proc_cpu.postmaster_pid(plat.base / "pg"), "api": plat.api.pid}
+
+
+def cpu_now(roots: dict[str, int]) -> dict[str, float]:
+    return {name: proc_cpu.tree_cpu_s(pid) for name, pid in roots.items()}
+
+
+def cpu_split(before: dict[str, float], after: dict[str, float], wall_s: float, docs: int,
+              raw: dict[str, Any]) -> dict[str, Any]:
+    """Why the platform is slower than the raw embedder, as two factors whose product is
+    `÷ raw` exactly: `cpu_bound` = the raw embedder's wall time x the cores ÷ the CPU the
+    platform spent (the speed it would reach if it kept every core busy), and `busy` = that
+    CPU ÷ (its wall time x the cores) (how much of the machine it kept busy)."""
+    cores = os.cpu_count() or 1
+    spent = {name: after[name] - before[name] for name in after}
+    total = sum(spent.values())
+    raw_wall = raw["bulk_call"]["wall_s"]
+    out: dict[str, Any] = {f"{name}_s": round(s, 2) for name, s in spent.items()}
+    out |= {"total_s": round(total, 2), "cores": cores,
+            "per_doc_ms": {name: round(1000 * s / max(docs, 1), 1) for name, s in spent.items()},
+            "raw_model_cpu_s": raw["bulk_call"]["cpu_s"],
+            "cpu_bound": round(raw_wall * cores / total, 3) if total else None,
+            "busy": round(total / (wall_s * cores), 3) if wall_s else None}
+    return out
+
+
 def ingest_part(client: httpx.Client, plat: Platform, name: str, docs: list[corpus.SyntheticDoc],
                 args: argparse.Namespace, stamp: str) -> dict[str, Any]:
     """Upload `docs` into a fresh collection, wait for all ready, then the raw embedder on the
@@ -79,8 +111,11 @@ def ingest_part(client: httpx.Client, plat: Platform, name: str, docs: list[corp
     collection = f"bench-{name}-{stamp}"
     print(f"[{name}] ingesting {len(docs)} documents ...", flush=True)
     load = os.getloadavg()[0]
+    roots = cpu_roots(plat)
+    cpu_before = cpu_now(roots)
     result = ingest_load.ingest(client, docs, collection, batch=args.batch,
                                 worker_pid=plat.workers["worker"].pid, timeout_s=args.timeout)
+    cpu_after = cpu_now(roots)  # all searchable: before the bench reads anything back
     ready = ingest_load.fill_details(client, result)
     chunks = {d["id"]: ingest_load.document_chunks(client, d["id"]) for d in ready}
     tokens = sum(c["token_count"] for cs in chunks.values() for c in cs)
@@ -104,6 +139,7 @@ def ingest_part(client: httpx.Client, plat: Platform, name: str, docs: list[corp
     out["extra_rows"] = sum(map(len, extra.values()))
     # Same texts on both sides, so the ratio of rates is the ratio of times.
     out["platform_over_raw_bulk"] = round(raw["bulk_call"]["wall_s"] / result.wall_s, 3)
+    out["cpu"] = cpu_split(cpu_before, cpu_after, result.wall_s, result.docs, raw)
     print(f"[{name}] platform {result.chunks_per_s:.1f} chunks/s, raw embedder "
           f"{raw['bulk_call']['chunks_per_s']:.1f} chunks/s: {out['platform_over_raw_bulk']:.2f}",
           flush=True)
@@ -195,6 +231,13 @@ def print_report(report: dict[str, Any]) -> None:
         shares = "  ".join(f"{k.removesuffix('_ms')} {v / 1000:.1f}s ({v / total:.0%})"
                            for k, v in stages.items())
         print(f"  {p['part']} stage time (sum over documents): {shares}")
+    for p in report["parts"]:
+        cpu, per_doc = p["cpu"], p["cpu"]["per_doc_ms"]
+        print(f"  {p['part']} CPU: worker {cpu['worker_s']}s, postgres {cpu['postgres_s']}s, "
+              f"api {cpu['api_s']}s (per document {per_doc['worker']} / {per_doc['postgres']} / "
+              f"{per_doc['api']} ms); raw embedder {cpu['raw_model_cpu_s']}s CPU; "
+              f"÷ raw {p['platform_over_raw_bulk']:.2f} = cpu_bound {cpu['cpu_bound']} "
+              f"x busy {cpu['busy']} ({cpu['cores']} cores)")
     big = report.get("big_pdf")
     if big:
         for name, parse in big["parse"].items():
