@@ -45,8 +45,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--k", type=int, default=10, help="documents per query (nDCG@k)")
     p.add_argument("--chunks-per-query", type=int, default=20,
                    help="LlamaIndex similarity_top_k (chunks, collapsed to --k documents)")
-    p.add_argument("--worker", default="prefork:1",
-                   help="Cairn worker pool:concurrency (./start.sh runs prefork:1)")
+    p.add_argument("--worker", default="threads:2",
+                   help="Cairn worker pool:concurrency (./start.sh's default: threads:2)")
     p.add_argument("--upload-batch", type=int, default=20, help="files per upload request")
     p.add_argument("--warmup", type=int, default=5, help="untimed queries per mode first")
     p.add_argument("--llama-python", type=Path, default=DEFAULT_LLAMA_PYTHON,

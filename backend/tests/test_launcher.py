@@ -200,16 +200,16 @@ def test_supervisor_config_supervises_every_program_as_a_group(tmp_path: Path) -
     prio = {n: int(conf[f"program:{n}"]["priority"]) for n in programs}
     assert prio["services"] < prio["worker"] < prio["api"] < prio["console"]
     assert 'CONSOLE_USE_SERVER_KEY="true"' in conf["program:console"]["environment"]
-    worker = cmd.worker_argv(hostname="cairn@%h", pool="prefork", concurrency=1,
+    worker = cmd.worker_argv(hostname="cairn@%h", pool="threads", concurrency=2,
                              beat_schedule=stack.run_dir / "celerybeat-schedule")  # fmt: skip
     assert conf["program:worker"]["command"].endswith(" ".join(worker).replace("%", "%%"))
     assert "--port 8123" in conf["program:api"]["command"]
 
 
 def test_the_worker_program_runs_the_configured_pool_and_concurrency(tmp_path: Path) -> None:
-    stack = LocalStack(tmp_path, worker_pool="threads", worker_concurrency=4)
+    stack = LocalStack(tmp_path, worker_pool="prefork", worker_concurrency=3)
     command = _conf(stack)["program:worker"]["command"]
-    assert "--pool threads -c 4 " in command and "prefork" not in command
+    assert "--pool prefork -c 3 " in command and "threads" not in command
 
 
 def test_the_console_gets_the_server_key_only_on_loopback(tmp_path: Path) -> None:

@@ -39,8 +39,8 @@ class LocalStack:
     console_dir: Path | None = None  # no console program when None
     web_dev_dir: Path | None = None  # the Vite dev server (./start.sh --dev) when set
     web_dev_port: int = 5173
-    worker_pool: str = "prefork"  # WORKER_POOL
-    worker_concurrency: int = 1  # WORKER_CONCURRENCY
+    worker_pool: str = "threads"  # WORKER_POOL
+    worker_concurrency: int = 2  # WORKER_CONCURRENCY
 
     @property
     def run_dir(self) -> Path:
