@@ -34,8 +34,7 @@ class IngestTask(Task):  # type: ignore[misc]  # celery ships no types
     def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any,
                    einfo: Any) -> None:
         if isinstance(exc, TimeLimitExceeded) and args:  # prefork's hard limit
-            _fail_stuck(uuid.UUID(str(args[0])), get_settings().ingest_time_limit_s,
-                        "its worker process was killed")
+            _fail_stuck(uuid.UUID(str(args[0])), self.time_limit, "its worker process was killed")
 
 
 @celery_app.task(
@@ -49,7 +48,7 @@ class IngestTask(Task):  # type: ignore[misc]  # celery ships no types
 def ingest(self: Task, document_id: str) -> dict[str, Any]:
     doc_id = uuid.UUID(document_id)
     settings = get_settings()
-    soft_s, hard_s = settings.ingest_soft_time_limit_s, settings.ingest_time_limit_s
+    soft_s, hard_s = self.soft_time_limit, self.time_limit  # the decorator's, from settings
     try:
         with watchdog.limited(f"documents.ingest:{document_id}", soft_s=soft_s, hard_s=hard_s,
                               on_stuck=lambda: _fail_stuck(doc_id, hard_s,
