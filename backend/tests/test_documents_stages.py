@@ -36,7 +36,8 @@ def test_the_pipeline_moves_forward_and_sets_the_status() -> None:
         (IngestStage.queued, IngestStage.done),  # skipping the pipeline
         (IngestStage.done, IngestStage.embedding),  # a finished document does not resume
         (IngestStage.failed, IngestStage.fetching),  # a failed one is queued again first
-        (IngestStage.parsing, IngestStage.embedding),  # no stage is skipped
+        (IngestStage.embedding, IngestStage.parsing),  # no stage goes back (but to fetching)
+        (IngestStage.writing, IngestStage.chunking),
         (IngestStage.waiting_for_queue, IngestStage.done),
     ],
 )
@@ -47,6 +48,15 @@ def test_a_move_the_machine_does_not_allow_is_refused(
     with pytest.raises(InvalidTransition):
         stages.advance(doc, target)
     assert doc.stage == start.value
+
+
+@pytest.mark.parametrize("start", [IngestStage.fetching, IngestStage.parsing])
+def test_a_run_may_move_forward_past_stages_it_did_not_write(start: IngestStage) -> None:
+    """A small document's run writes no stage between fetching and the write: the write
+    moves it to done from where it was left."""
+    doc = _doc(start)
+    stages.advance(doc, IngestStage.done)
+    assert (doc.stage, doc.status) == ("done", DocumentStatus.ready)
 
 
 def test_every_stage_has_a_progress_and_a_status() -> None:

@@ -151,3 +151,68 @@ def test_a_task_redelivered_after_the_write_queues_labels_the_old_way(
     assert (outcome.status, outcome.written) == ("ready", False)
     tasks._queue_labels(doc_id, written=outcome.written)
     assert sent == [("queue", doc_id)]
+
+
+def _stages_written(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The stages the pipeline's run writes between `fetching` and the write (the real
+    writes still happen)."""
+    written: list[str] = []
+    real = pipeline._set_stage
+
+    def record(document_id: uuid.UUID, stage: IngestStage, **fields: object) -> None:
+        written.append(stage.value)
+        real(document_id, stage, **fields)
+
+    monkeypatch.setattr(pipeline, "_set_stage", record)
+    return written
+
+
+def test_a_small_text_file_goes_from_fetching_to_done_without_the_stage_writes_between(
+    db: Any, doc_id: uuid.UUID, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    written = _stages_written(monkeypatch)
+    _put_at(db, doc_id, "queued", "queued")
+    db.execute(update(Document).where(Document.id == doc_id).values(task_id=None))
+    db.commit()
+    assert pipeline.run(doc_id).status == "ready"
+    assert written == []
+    assert _row(db, doc_id)[:2] == ("done", "ready")
+
+
+def test_a_long_text_file_writes_every_stage_it_spends_time_in(
+    client: Any, collection_name: str, db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    long = b" ".join(b"Sentence %d about tides, harbours and moorings." % i for i in range(600))
+    assert len(long) > pipeline.QUICK_TEXT_CHARS
+    [doc] = upload_ready(client, [("long-tides.txt", long)], collection_name)
+    written = _stages_written(monkeypatch)
+    _put_at(db, uuid.UUID(doc), "queued", "queued")
+    db.execute(update(Document).where(Document.id == uuid.UUID(doc)).values(task_id=None))
+    db.commit()
+    assert pipeline.run(uuid.UUID(doc)).status == "ready"
+    # A text file is parsed in microseconds: `parsing` is skipped even for a long one.
+    assert written == ["chunking", "embedding", "writing"]
+    assert _row(db, uuid.UUID(doc))[:2] == ("done", "ready")
+
+
+def test_a_quick_document_deleted_during_its_run_is_reported_gone_by_the_write(
+    db: Any, doc_id: uuid.UUID, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no stage written between fetching and the write, the write's row lock is what
+    finds the document gone: nothing is written for it."""
+    _put_at(db, doc_id, "queued", "queued")
+    db.execute(update(Document).where(Document.id == doc_id).values(task_id=None))
+    db.commit()
+    real_chunk = pipeline.chunk_document
+
+    def delete_then_chunk(*args: Any, **kwargs: Any) -> Any:
+        with session_scope() as session:
+            session.execute(text("DELETE FROM documents WHERE id = :id"), {"id": doc_id})
+        return real_chunk(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "chunk_document", delete_then_chunk)
+    with pytest.raises(pipeline.DocumentGone):
+        pipeline.run(doc_id)
+    db.rollback()
+    assert db.scalar(text("SELECT count(*) FROM chunks WHERE document_id = :id"),
+                     {"id": doc_id}) == 0

@@ -5,8 +5,10 @@ Every write of `Document.stage` goes through `advance()`; the database holds the
 as CHECK constraints (migration 0003), so a stage outside this table cannot be stored.
 
     queued ──► fetching ─► parsing ─► chunking ─► embedding ─► writing ─► done
-      │  ▲        │ any in-progress stage may go to `retrying` (a transient error), or
-      ▼  │        │ back to `fetching` (a redelivered task starts over)
+      │  ▲        │ forward, also past stages: a small document's run writes only the stages
+      │  │        │ it spends noticeable time in (ingest/pipeline.py); any in-progress stage
+      │  │        │ may go to `retrying` (a transient error), or back to `fetching` (a
+      ▼  │        │ redelivered task starts over)
     waiting_for_queue (the broker was down; the reconciler enqueues it later)
     any stage ──► failed (a permanent error; `error_code` and `error` say why)
     any stage ──► queued (a re-ingest, or the reconciler re-enqueues stalled work)
@@ -80,8 +82,12 @@ def _allowed() -> dict[IngestStage, frozenset[IngestStage]]:
     table[IngestStage.waiting_for_queue] |= {IngestStage.fetching}
     table[IngestStage.retrying] |= {IngestStage.fetching, IngestStage.waiting_for_queue}
     for stage in IN_PROGRESS:
-        # Forward; a transient error; a redelivered task starting over.
-        table[stage] |= {_NEXT_IN_PIPELINE[stage], IngestStage.retrying, IngestStage.fetching}
+        # Forward (to any later stage); a transient error; a redelivered task starting over.
+        later, nxt = set(), _NEXT_IN_PIPELINE.get(stage)
+        while nxt is not None:
+            later.add(nxt)
+            nxt = _NEXT_IN_PIPELINE.get(nxt)
+        table[stage] |= later | {IngestStage.retrying, IngestStage.fetching}
     return {stage: frozenset(targets) for stage, targets in table.items()}
 
 
