@@ -246,10 +246,13 @@ def _write(
     """Replace the document's chunks and lexical postings in one transaction; `texts` are
     the texts the chunks were embedded from, which their postings are taken from too."""
     with session_scope() as session:
-        doc = repository.lock(session, document_id)
+        doc = repository.lock(session, document_id, row_only=True)
         if doc is None:
             raise DocumentGone(str(document_id))
-        if doc.chunk_count or repository.has_chunks(session, document_id):
+        # Every write sets embedding_model, so a document without one was never written: it
+        # has no chunks, image facts or image labels to replace (three queries fewer).
+        written = doc.embedding_model is not None
+        if written and (doc.chunk_count or repository.has_chunks(session, document_id)):
             repository.drop_chunks(session, document_id)
         rows = [
             bulk_index.ChunkRow(
@@ -263,25 +266,28 @@ def _write(
         ]
         bulk_index.write_chunks(session, document_id, doc.collection_id, rows, model)
         spaces.write_vectors(session, doc, extras.title, extras.spaces)  # the other models
-        timings["write_ms"] = _lap(clock)
+        # The document's fields all before the next statement, which flushes them: one
+        # UPDATE (a second would also make the session read the row back).
         stages.advance(doc, IngestStage.done)
-        # Labels follow the ready document: its runs are pending from the same commit, so a
-        # lost hand-off to the label queue is found by the labels reconciler.
-        work_repository.set_runs(session, document_id, LABELERS, RunStatus.pending, fresh=True)
         doc.chunk_count = shown_chunks(drafts)
         doc.page_count = extras.page_count  # (a quick document's `chunking` was not written)
         doc.embedding_model = model
-        doc.timings = timings
         doc.finished_at = func.now()
         doc.thumbnail_key = extras.thumbnail_key
         doc.pages = extras.pages
-        repository.replace_image(session, doc, extras.image)
+        timings["write_ms"] = _lap(clock)
+        doc.timings = timings
+        # Labels follow the ready document: its runs are pending from the same commit, so a
+        # lost hand-off to the label queue is found by the labels reconciler.
+        work_repository.set_runs(session, document_id, LABELERS, RunStatus.pending, fresh=True)
+        if written or extras.image is not None:
+            repository.replace_image(session, doc, extras.image)
         if extras.image is not None:
             images_repository.record_ingest(
                 session, document_id=document_id, collection_id=doc.collection_id,
                 analysis=extras.vision, error=extras.vision_error,
             )
-        else:
+        elif written:
             images_repository.forget(session, document_id)
 
 

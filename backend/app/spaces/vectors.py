@@ -53,8 +53,7 @@ class Prepared:
 
 def targets(session: Session, collection_id: uuid.UUID) -> list[Target]:
     """The collection's spaces that the ingest keeps up to date (all but the failed ones)."""
-    active = repository.active_space_id(session, collection_id)
-    return [Target(s.id, spec_of(s), s.id == active)
+    return [Target(s.id, spec_of(s), s.active)
             for s in repository.spaces_of(session, collection_id)
             if s.status != SpaceStatus.failed.value]  # fmt: skip
 
