@@ -120,7 +120,7 @@ def ingest_part(client: httpx.Client, plat: Platform, name: str, docs: list[corp
     chunks = {d["id"]: ingest_load.document_chunks(client, d["id"]) for d in ready}
     tokens = sum(c["token_count"] for cs in chunks.values() for c in cs)
     inputs = raw_embed.embedding_inputs(ready, chunks, docs, get_settings().chunk_title_prefix)
-    # The rows the platform embedded besides chunks (a document's whole-text row, default
+    # The rows the platform embedded besides chunks (a document's whole-text row, with
     # INDEX_GRANULARITY=document) are not in the chunk API: read them, so both sides do the
     # same embedding work.
     extra = raw_embed.extra_rows(plat.env["DATABASE_URL"], [d["id"] for d in ready])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -11,6 +12,8 @@ from app.core.config import Settings
 from app.ingest.chunker import chunk_document, shown_chunks
 from app.ingest.parsers import ParsedDocument, Segment
 from app.providers.embeddings import get_embedder
+from app.search.filters import SearchScope
+from app.search.granularity import restrict_to_chunks
 
 SENTENCE = "The glacier retreated up the valley and left a field of scattered boulders behind."
 
@@ -74,3 +77,28 @@ def test_bad_index_granularity_setting_is_refused() -> None:
     with pytest.raises(ValidationError, match="index_granularity"):
         Settings(index_granularity="sentences")
     assert Settings(index_granularity="chunk").index_granularity == "chunk"
+
+
+def test_chunk_only_scope_still_counts_as_unfiltered_and_restricts_the_rows() -> None:
+    scope = SearchScope([uuid.uuid4()])
+    restrict_to_chunks(scope)
+    # the retrievers' shortcuts for whole collections (no count query, BM25's shallow
+    # depths) hold: chunk counts and postings are of chunk rows only
+    assert scope.collections_only()
+    where, _ = scope.sql()
+    assert "c.granularity = 'chunk'" in where
+
+
+def test_a_real_filter_beside_chunk_only_still_counts_as_filtered() -> None:
+    scope = SearchScope([uuid.uuid4()], content_types=["text/plain"])
+    restrict_to_chunks(scope)
+    assert not scope.collections_only()
+    where, params = scope.sql()
+    assert "c.granularity = 'chunk'" in where and "d.content_type" in where
+    assert params["scope_content_types"] == ["text/plain"]
+
+
+def test_an_extra_clause_still_counts_as_filtered() -> None:
+    scope = SearchScope([uuid.uuid4()], extra=[("c.page = :p", {"p": 2})])
+    assert not scope.collections_only()
+    assert "c.granularity" not in scope.sql()[0]

@@ -1,6 +1,7 @@
-"""Several granularities through the real platform: a document indexed whole as well as in
-chunks scores by its best evidence, a hit on the whole still points to a chunk, users never
-see document rows, and re-ingest/delete leave none behind."""
+"""Several granularities through the real platform: by default a document is indexed in its
+chunks only; with INDEX_GRANULARITY=document, a document indexed whole as well as in chunks
+scores by its best evidence, a hit on the whole still points to a chunk, users never see
+document rows, and re-ingest/delete leave none behind."""
 
 from __future__ import annotations
 
@@ -49,6 +50,12 @@ def _cosines(db: Any, doc_id: str, query: str) -> dict[int, float]:
     return {int(r[0]): float(r[1]) for r in rows}
 
 
+@pytest.fixture
+def document_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """INDEX_GRANULARITY=document for this test (the default is chunk)."""
+    monkeypatch.setattr(get_settings(), "index_granularity", "document")
+
+
 def _ingest(client: Any, collection: str, files: list[tuple[str, bytes]]) -> list[str]:
     resp = upload(client, files, collection=collection)
     assert resp.status_code in (200, 201, 202), resp.text
@@ -67,7 +74,7 @@ def _search(client: Any, collection: str, mode: str) -> list[dict[str, Any]]:
 
 
 def test_whole_document_scores_by_its_document_row_and_the_hit_points_to_its_best_chunk(
-    client: Any, collection_name: str, db: Any
+    client: Any, collection_name: str, db: Any, document_rows: None
 ) -> None:
     text_ = f"Island report\n\n{VOLCANO}\n\n{BEES}"
     assert get_settings().chunk_size_tokens < get_embedder().count_tokens(text_) <= 254
@@ -104,7 +111,7 @@ def test_whole_document_scores_by_its_document_row_and_the_hit_points_to_its_bes
 
 
 def test_too_long_or_single_chunk_documents_get_no_document_row(
-    client: Any, collection_name: str, db: Any
+    client: Any, collection_name: str, db: Any, document_rows: None
 ) -> None:
     long_id, short_id = _ingest(
         client, collection_name, [("log.txt", LONG.encode()), ("note.txt", SHORT.encode())]
@@ -115,7 +122,8 @@ def test_too_long_or_single_chunk_documents_get_no_document_row(
 
 
 def test_granularity_off_writes_chunks_only_and_search_ignores_document_rows(
-    client: Any, collection_name: str, db: Any, monkeypatch: pytest.MonkeyPatch
+    client: Any, collection_name: str, db: Any, monkeypatch: pytest.MonkeyPatch,
+    document_rows: None,
 ) -> None:
     text_ = f"Island report\n\n{VOLCANO}\n\n{BEES}"
     [with_whole] = _ingest(client, collection_name, [("island.txt", text_.encode())])
@@ -130,8 +138,24 @@ def test_granularity_off_writes_chunks_only_and_search_ignores_document_rows(
     assert hits[with_whole]["retrievers"]["vector"]["score"] == pytest.approx(best_chunk, abs=1e-4)
 
 
-def test_reingest_and_delete_leave_no_stale_document_rows(
+def test_by_default_a_document_that_fits_the_window_is_indexed_in_its_chunks_only(
     client: Any, collection_name: str, db: Any
+) -> None:
+    text_ = f"Island report\n\n{VOLCANO}\n\n{BEES}"
+    assert get_embedder().count_tokens(text_) <= 254  # it would get a document row
+    [doc_id] = _ingest(client, collection_name, [("island.txt", text_.encode())])
+    rows = _rows(db, doc_id)
+    assert len(rows) >= 2 and {r[1] for r in rows} == {"chunk"}
+    cos = _cosines(db, doc_id, QUERY)
+    [hit] = _search(client, collection_name, "vector")
+    assert hit["retrievers"]["vector"]["score"] == pytest.approx(max(cos.values()), abs=1e-4)
+    assert hit["chunk_id"] == max(cos, key=lambda i: cos[i])
+    [other] = _search(client, collection_name, "hybrid")
+    assert other["document_id"] == doc_id
+
+
+def test_reingest_and_delete_leave_no_stale_document_rows(
+    client: Any, collection_name: str, db: Any, document_rows: None
 ) -> None:
     text_ = f"Island report\n\n{VOLCANO}\n\n{BEES}"
     [doc_id] = _ingest(client, collection_name, [("island.txt", text_.encode())])

@@ -20,13 +20,13 @@ from app.search import repository
 from app.search.filters import SearchScope
 from app.search.space_routing import SpaceQuery
 
-CHUNK_ONLY = "c.granularity = 'chunk'"
-
 
 def restrict_to_chunks(scope: SearchScope) -> None:
-    """INDEX_GRANULARITY=chunk: the retrievers see chunk rows only (today's behaviour even
-    where rows of another granularity were indexed before the setting changed)."""
-    scope.extra.append((CHUNK_ONLY, {}))
+    """INDEX_GRANULARITY=chunk: the retrievers see chunk rows only, even where rows of
+    another granularity were indexed before the setting changed. The scope still counts as
+    unfiltered (`SearchScope.chunks_only`): a filter there made every search count its
+    candidates first and read BM25 deeper."""
+    scope.chunks_only = True
 
 
 def to_chunks(
