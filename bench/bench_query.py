@@ -10,7 +10,11 @@ the real API with an API key, for vector, lexical and hybrid search (k=10):
 - recall@10 against exact search: the API's vector results (the configured HNSW_EF_SEARCH,
   with the exact fallbacks dense.py applies) against an exact scan, and the HNSW index alone;
   hybrid against the same fusion over an exact dense list and exact BM25; lexical against
-  exact BM25 in-process (every posting: no per-term cut);
+  exact BM25 in-process, in Postgres (every posting: no per-term cut; at tantivy's k1 1.2 and
+  b 0.75 when the API's BM25 comes from its tantivy copy, LEXICAL_ENGINE=tantivy, so the
+  figure is what the copy's one-byte lengths and block-max WAND cost);
+- with LEXICAL_ENGINE=tantivy, each size is measured once the API's copy of the collection
+  holds the loaded version (`load.lexical_copy_s`: how long the copy took to build);
 - the server's per-stage time of a short hybrid query (its Server-Timing header);
 - 1,000-character queries (issue 13), single client, per mode.
 
@@ -33,6 +37,7 @@ import os
 import statistics
 import sys
 import time
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -96,6 +101,8 @@ def recall(
         SELECT id FROM chunks WHERE collection_id = :c
         ORDER BY embedding <=> CAST(:qv AS vector) LIMIT 10""")
     sums = {"vector": 0.0, "hnsw_index": 0.0, "lexical": 0.0, "hybrid": 0.0}
+    engine = settings.lexical_engine
+    constants = {"k1": 1.2, "b": 0.75} if engine == "tantivy" else {}
     depth = settings.hybrid_candidates
 
     def top(mode: str, q: str) -> set[int]:
@@ -107,6 +114,7 @@ def recall(
     def share(found: set[int], truth: list[int]) -> float:
         return len(found & set(truth)) / max(1, len(truth))
 
+    settings.lexical_engine = "postgres"  # in this process only, for the reference
     with session_scope() as session:
         for q in queries:
             qv = "[" + ",".join(f"{x:.7g}" for x in embedder.embed_query(q)) + "]"
@@ -114,14 +122,16 @@ def recall(
                      session.execute(exact_sql, {"c": collection_id, "qv": qv, "n": depth})]
             session.execute(text(f"SET LOCAL hnsw.ef_search = {int(settings.hnsw_ef_search)}"))
             index = {int(r[0]) for r in session.execute(hnsw_sql, {"c": collection_id, "qv": qv})}
-            # the reference is exact BM25: every posting of every term (no per-term cut)
+            # the reference is exact BM25: every posting of every term (no per-term cut), in
+            # Postgres, at tantivy's constants when the API's BM25 comes from its copy
             lex = lexical_search(session, q, SearchScope([collection_id]), depth,
-                                 term_postings=0)
+                                 term_postings=0, **constants)
             fused = service.fuse({"vector": exact, "lexical": lex}) if lex else exact
             sums["vector"] += share(top("vector", q), [c for c, _ in exact[:10]])
             sums["hnsw_index"] += share(index, [c for c, _ in exact[:10]])
             sums["lexical"] += share(top("lexical", q), [c for c, _ in lex[:10]]) if lex else 1
             sums["hybrid"] += share(top("hybrid", q), [c for c, _ in fused[:10]])
+    settings.lexical_engine = engine
     return {k: round(v / len(queries), 3) for k, v in sums.items()}
 
 
@@ -188,6 +198,28 @@ def run_size(
     return mine
 
 
+def wait_for_copy(collection_id: uuid.UUID, timeout_s: float = 3600) -> float | None:
+    """Seconds until the API's tantivy copy of the collection holds its current version
+    (LEXICAL_ENGINE=tantivy: BM25 uses the copy from then on); None with the Postgres engine."""
+    from app.core.config import get_settings
+    from app.core.db import session_scope
+    from app.search.lexical_index import lexical_version
+    from app.search.tantivy_index import Replica
+
+    settings = get_settings()
+    if settings.lexical_engine != "tantivy":
+        return None
+    path = settings.lexical_root / str(collection_id)
+    with session_scope() as session:
+        version = lexical_version(session, collection_id)
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < timeout_s:
+        if (path / "meta.json").exists() and Replica(path).version() == version:
+            return round(time.perf_counter() - t0, 1)
+        time.sleep(0.5)
+    raise TimeoutError(f"the lexical copy of {collection_id} did not reach version {version}")
+
+
 def measure(
     args: argparse.Namespace, sizes: list[int], report: dict[str, Any], plat: Any,
     embedder: Any, seeds: Seeds, urls: dict[str, str], headers: dict[str, str],
@@ -201,6 +233,7 @@ def measure(
         steps = add_chunks(dsn, collection_id, seeds, size - loaded,
                            model=embedder.model_name)  # fmt: skip
         loaded = size
+        steps["lexical_copy_s"] = wait_for_copy(uuid.UUID(str(collection_id)))
         print(f"{label(size)}: loaded in {steps['total_s']}s {steps}", flush=True)
         cases = run_size(args, urls, headers, collection, short, long, report["cases"],
                          label(size))

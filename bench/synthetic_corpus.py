@@ -15,7 +15,8 @@ How the data is made (so the searches meet realistic indexes, not noise):
   app/search/lexical_index.py (postings from `to_tsvector` with the collection's text search
   configuration, each carrying its chunk's length as bulk_index.py writes it, chunk lengths,
   then the collection's document frequencies and totals recomputed), so BM25 sees exactly
-  the statistics the ingest would have written.
+  the statistics the ingest would have written. The collection's lexical version is raised
+  with no change record, so the API's tantivy copy (LEXICAL_ENGINE=tantivy) is rebuilt.
 - The HNSW index is dropped before the COPY and rebuilt after it (as a bulk load would do;
   the same definition, read from pg_indexes), then the tables are analysed.
 
@@ -61,7 +62,8 @@ GROUP BY collection_id, term
 _STATS = """
 UPDATE collections SET
   chunk_count = (SELECT count(*) FROM chunks WHERE collection_id = %(col)s),
-  total_terms = (SELECT COALESCE(sum(lex_length), 0) FROM chunks WHERE collection_id = %(col)s)
+  total_terms = (SELECT COALESCE(sum(lex_length), 0) FROM chunks WHERE collection_id = %(col)s),
+  lexical_version = lexical_version + 1
 WHERE id = %(col)s
 """
 

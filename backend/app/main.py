@@ -32,6 +32,7 @@ from app.labels.router import router as labels_router
 from app.mcp_server.endpoint import mcp_route
 from app.metrics.router import instrument
 from app.providers.embeddings import get_embedder
+from app.search import lexical_sync
 from app.search.router import router as search_router
 from app.spaces.router import router as spaces_router
 from app.tasks.router import router as tasks_router
@@ -49,9 +50,14 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
     get_reranker()  # a misconfigured reranker stops the API here, with what to fix
     auth_startup()  # signing key, first admin, or the loud single-user-mode warning
     await asyncio.to_thread(get_embedder)  # load the query embedder now, not on first search
+    lexical = get_settings().lexical_engine == "tantivy"
+    if lexical:
+        lexical_sync.start()  # BM25's tantivy copies, kept current beside Postgres
     log.info("api_started", environment=get_settings().environment,
              auth=get_settings().auth_enabled)
     yield
+    if lexical:
+        await asyncio.to_thread(lexical_sync.stop)
 
 
 def create_app() -> FastAPI:

@@ -43,6 +43,10 @@ class Collection(Base):
     # BM25 statistics, maintained in the same transaction that writes or deletes chunks.
     chunk_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     total_terms: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # Raised by every write that changes the collection's postings (search/lexical_index.py),
+    # with the document it changed in lexical_changes: how a search engine beside Postgres
+    # (search/tantivy_index.py) knows its copy is current.
+    lexical_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )

@@ -151,6 +151,16 @@ class Settings(BaseSettings):
     # deep as it goes. 0 (default) = every posting: exact BM25. Approximate: at 100k chunks
     # 4,000 kept 0.81 of the exact top 10 at 0.59 of the time (README "Performance").
     bm25_term_postings: int = Field(default=0, ge=0)
+    # Where BM25's top chunks come from: "postgres" (SQL over the postings, reads every posting
+    # of every query term) or "tantivy" (a copy of each collection's postings in tantivy, kept
+    # current by a thread of the API, searched with block-max WAND; Postgres answers while a
+    # copy is behind: search/tantivy_index.py).
+    lexical_engine: Literal["postgres", "tantivy"] = "tantivy"
+    # The copies' directory (default: <data_dir>/lexical); derived data, rebuilt when missing.
+    lexical_index_dir: Path | None = None
+    # How often the API looks for collections whose copy is behind (a search that finds one
+    # behind also wakes it at once).
+    lexical_sync_interval_s: float = Field(default=1.0, gt=0, le=3600)
     # Measured on SciFact (a 2,131-document partial ingest, its 108 fully covered queries):
     # min-max weighted fusion at 0.5 beat RRF (k=60) by 2-4 nDCG@10 points at every
     # candidate depth tried (50/100/200); the literature on convex fusion agrees.
@@ -323,6 +333,10 @@ class Settings(BaseSettings):
     @property
     def objects_root(self) -> Path:
         return self.storage_local_root or (self.data_dir / "objects")
+
+    @property
+    def lexical_root(self) -> Path:
+        return self.lexical_index_dir or (self.data_dir / "lexical")
 
     @property
     def models_dir(self) -> Path:

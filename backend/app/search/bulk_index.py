@@ -11,8 +11,9 @@ fixed number of round trips whatever the document's size:
    arrive with their `lex_length`: no second write of each row, whose new version would be
    inserted into the HNSW index again; each posting carries the same length, so BM25 scores
    from the postings' index alone, search/lexical.py);
-3. last, the collection's totals, then the document frequencies (one upsert in term order),
-   are added. Every writer takes the collection row before its terms (as `unindex_document`
+3. last, the collection's totals (and its lexical version, with this document recorded as
+   the change: search/tantivy_index.py), then the document frequencies (one upsert in term
+   order), are added. Every writer takes the collection row before its terms (as `unindex_document`
    does), so concurrent writers queue instead of deadlocking, and only for these two
    statements and the commit (the new chunk rows lock nothing another writer needs).
 """
@@ -29,6 +30,8 @@ from psycopg.types.json import Jsonb
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.search.lexical_index import RECORD_CHANGE
+
 _LEXEMES = text(
     """
     SELECT x.ord::int - 1 AS i, t.lexeme, COALESCE(array_length(t.positions, 1), 1) AS tf
@@ -41,9 +44,14 @@ _IDS = text("SELECT nextval(pg_get_serial_sequence('chunks', 'id')) FROM generat
 
 _CONFIG = text("SELECT text_search_config FROM collections WHERE id = :col")
 
+# The totals, and the next lexical version with the document it changed (one round trip;
+# lexical_index.RECORD_CHANGE keeps the last KEEP_CHANGES records).
 _TOTALS = text(
-    "UPDATE collections SET chunk_count = chunk_count + :chunks, "
-    "total_terms = total_terms + :terms WHERE id = :col"
+    """
+    WITH v AS (UPDATE collections SET chunk_count = chunk_count + :chunks,
+                      total_terms = total_terms + :terms, lexical_version = lexical_version + 1
+               WHERE id = :col RETURNING id, lexical_version)
+    """ + RECORD_CHANGE
 )
 
 _DF_ADD = text(
@@ -125,7 +133,7 @@ def write_chunks(
     # Only now the shared rows, collection first (the lock order of every writer), held
     # until the commit: concurrent writers of a collection queue here, and only here.
     session.execute(
-        _TOTALS, {"col": collection_id, "terms": sum(lengths),
+        _TOTALS, {"col": collection_id, "terms": sum(lengths), "doc": document_id,
                   "chunks": sum(r.granularity == "chunk" for r in rows)}
     )
     df = Counter(lexeme for _, lexeme, _ in postings)  # a lexeme appears once per chunk

@@ -32,6 +32,14 @@ mean time, N = 2,000 0.67 at 0.42, so the default (0) reads every posting: exact
 The cut is at least the depth, so a cut term alone fills the depth and "fewer candidates than
 the depth" still means every matching chunk was scored.
 
+Top chunks from tantivy (LEXICAL_ENGINE=tantivy, the default): each attempt's best `depth`
+chunks come from the searched collections' tantivy copies (search/tantivy_index.py: the same
+lexemes, Postgres' idf over the searched collections, tantivy's BM25 with block-max WAND,
+which skips postings that cannot reach the top; several collections' lists merged) when
+every copy holds its collection's current lexical version; the scope is then checked on
+those chunks (`_VISIBLE`) exactly as on SQL's candidates. A copy that is behind, a
+document-id scope and the exact fallback use the SQL below.
+
 Long queries (the cost of BM25 grows with the postings of every query term) are bounded by
 `select_terms`, in this order:
 1. terms no searched chunk contains are dropped (they cannot score);
@@ -52,19 +60,20 @@ almost nothing to any score; one of at most 8 distinct terms is never cut by ste
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.core.config import get_settings
+from app.search import lexical_sync
 from app.search.filters import SearchScope
 from app.search.models import POSTING_IMPACT
 
 _TERMS = """
 WITH cols AS (
-    SELECT id, text_search_config, chunk_count, total_terms FROM collections
+    SELECT id, text_search_config, chunk_count, total_terms, lexical_version FROM collections
     WHERE id = ANY(:scope_collections)
 ),
 stats AS (
@@ -84,8 +93,8 @@ df AS (
     GROUP BY ct.term
 )
 SELECT q.collection_id, q.term, ln(1.0 + (stats.n - df.df + 0.5) / (df.df + 0.5)) AS idf,
-       stats.avgdl, df.df
-FROM q JOIN df ON df.term = q.term CROSS JOIN stats
+       stats.avgdl, df.df, cols.lexical_version
+FROM q JOIN df ON df.term = q.term CROSS JOIN stats JOIN cols ON cols.id = q.collection_id
 """
 
 # Today's one-query BM25 with the scope inside it: every posting joins its chunk and document.
@@ -137,6 +146,13 @@ LEFT JOIN documents d ON d.id = c.document_id
 ORDER BY s.score DESC, s.chunk_id
 """
 
+# Which of a tantivy copy's candidates the scope admits (search/tantivy_index.py).
+_VISIBLE = """
+SELECT c.id, COALESCE(({scope}), false) AS visible
+FROM chunks c JOIN documents d ON d.id = c.document_id
+WHERE c.id = ANY(CAST(:ids AS bigint[]))
+"""
+
 # Candidate depth per attempt, as multiples of the limit: an unfiltered scope hides only
 # chunks of documents that are not ready (a reingest in progress), a filtered one may hide
 # most; past the last attempt the exact query runs.
@@ -161,6 +177,8 @@ class QueryTerms:
     terms: list[QueryTerm]  # the kept terms (every searched collection's lexemes)
     avgdl: float
     dropped: int = 0  # distinct lexemes left out by select_terms
+    # each searched collection's lexical version, when the query matched any of its terms
+    versions: dict[uuid.UUID, int] = field(default_factory=dict)
 
     def lexemes(self) -> list[str]:
         return list(dict.fromkeys(t.term for t in self.terms))
@@ -203,7 +221,7 @@ def query_terms(session: Session, query: str, scope: SearchScope) -> QueryTerms:
                         settings.query_max_postings)  # fmt: skip
     avgdl = float(rows[0][3]) if rows else 1.0
     dropped = len({t.term for t in found}) - len({t.term for t in kept})
-    return QueryTerms(kept, avgdl, dropped)
+    return QueryTerms(kept, avgdl, dropped, {r[0]: int(r[5]) for r in rows})
 
 
 def lexical_search(
@@ -230,10 +248,15 @@ def lexical_search(
             term_postings = get_settings().bm25_term_postings
         for factor in depths:
             depth = max(limit, 1) * factor
-            # at least `depth`: a term that was cut then alone gives `depth` candidates, so
-            # "fewer candidates than the depth" still means every matching chunk was scored
-            cap = max(term_postings, depth) if term_postings > 0 else None
-            found = _candidates(session, where, {**params, "term_postings": cap}, depth)
+            hits = _copy_hits(terms, scope, depth)
+            if hits is not None:  # the collection's tantivy copy, current: its top `depth`
+                found = _visible(session, where, params, hits, depth)
+            else:
+                # at least `depth`: a term that was cut then alone gives `depth` candidates,
+                # so "fewer candidates than the depth" still means every matching chunk was
+                # scored
+                cap = max(term_postings, depth) if term_postings > 0 else None
+                found = _candidates(session, where, {**params, "term_postings": cap}, depth)
             if found is not None:
                 return found[:limit]
     rows: list[Any] = list(session.execute(text(_BM25_EXACT.format(scope=where)), params))
@@ -259,6 +282,40 @@ def bm25_params(
         "norm_base": k1 * (1.0 - b),
         "norm_per_term": k1 * b / terms.avgdl,
     }
+
+
+def _copy_hits(terms: QueryTerms, scope: SearchScope, depth: int) -> list[tuple[int, float]] | None:
+    """The best `depth` chunks from the searched collections' tantivy copies
+    (LEXICAL_ENGINE=tantivy): each copy's best `depth` with the idf Postgres computed over all
+    of them, merged. None: another engine, or a copy not at its collection's version."""
+    if get_settings().lexical_engine != "tantivy":
+        return None
+    hits: list[tuple[int, float]] = []
+    for collection_id, version in terms.versions.items():
+        idfs = {t.term: t.idf for t in terms.terms if t.collection_id == collection_id}
+        if not idfs:
+            continue  # its matching terms were all dropped (select_terms): nothing to score
+        found = lexical_sync.search(collection_id, version, idfs, depth)
+        if found is None:
+            return None
+        hits.extend(found)
+    hits.sort(key=lambda hit: (-hit[1], hit[0]))
+    return hits[:depth]
+
+
+def _visible(
+    session: Session, where: str, params: dict[str, Any], hits: list[tuple[int, float]], depth: int
+) -> list[tuple[int, float]] | None:
+    """The scope's chunks among `hits` (a copy's best `depth`, best first), or None when
+    they may not be its best `limit`, as `_candidates` decides."""
+    query = text(_VISIBLE.format(scope=where))
+    found = {
+        int(r[0]) for r in session.execute(query, {**params, "ids": [c for c, _ in hits]}) if r[1]
+    }
+    visible = [(chunk_id, score) for chunk_id, score in hits if chunk_id in found]
+    if len(visible) >= params["limit"] or len(hits) < depth:
+        return visible
+    return None
 
 
 def _candidates(

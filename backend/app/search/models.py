@@ -56,3 +56,18 @@ class CollectionTerm(Base):
     )
     term: Mapped[str] = mapped_column(String(2048), primary_key=True)
     df: Mapped[int] = mapped_column(Integer)
+
+
+class LexicalChange(Base):
+    """A document whose postings changed at a collection's lexical version (raised in the
+    same transaction, collection row locked: a collection's versions commit in order, no
+    gaps). A search engine beside Postgres replays them (search/tantivy_index.py); a replica
+    that finds a version missing (pruned, or a bulk load that wrote none) rebuilds."""
+
+    __tablename__ = "lexical_changes"
+
+    collection_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("collections.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    document_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
