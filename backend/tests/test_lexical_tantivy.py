@@ -93,14 +93,21 @@ def version(db: Session, col: Collection) -> int:
                           {"c": col.id}).scalar_one())  # fmt: skip
 
 
-def postgres_bm25(db: Session, query: str, scope: SearchScope, limit: int) -> dict[int, float]:
-    """Postgres' BM25 at tantivy's constants (k1 1.2, b 0.75), every posting read."""
+@contextmanager
+def postgres_engine() -> Iterator[None]:
+    """LEXICAL_ENGINE=postgres for the block: Postgres' own BM25, no copy asked."""
     settings = get_settings()
     engine, settings.lexical_engine = settings.lexical_engine, "postgres"
     try:
-        return dict(lexical_search(db, query, scope, limit, k1=1.2, b=0.75))
+        yield
     finally:
         settings.lexical_engine = engine
+
+
+def postgres_bm25(db: Session, query: str, scope: SearchScope, limit: int) -> dict[int, float]:
+    """Postgres' BM25 at tantivy's constants (k1 1.2, b 0.75), every posting read."""
+    with postgres_engine():
+        return dict(lexical_search(db, query, scope, limit, k1=1.2, b=0.75))
 
 
 def copy_hits(db: Session, col: Collection, query: str, depth: int) -> list[tuple[int, float]]:
@@ -225,17 +232,13 @@ def test_a_scope_with_a_copy_behind_is_answered_by_postgres_whole(
     synced(first)
     behind, _ = synced(second)
     scope = SearchScope([first.id, second.id])
-    settings = get_settings()
     with writer_held(behind):
         _, (new,) = add_document(db, second, ["alpha zzboth"])
         db.commit()  # the second copy is now behind, and stays so
         got = lexical_search(db, "alpha zzboth", scope, 10)
         assert got[0][0] == new
-        engine, settings.lexical_engine = settings.lexical_engine, "postgres"
-        try:
+        with postgres_engine():
             assert got == lexical_search(db, "alpha zzboth", scope, 10)  # Postgres' answer
-        finally:
-            settings.lexical_engine = engine
 
 
 def test_another_collections_documents_never_change_a_copys_scores(

@@ -94,9 +94,9 @@ class LexicalSync:
             self._wanted.add(collection_id)
         self._wake.set()
 
-    def run_once(self) -> int:
+    def run_once(self) -> None:
         """One round: the collections searches asked for, then every other one until a
-        search asks again; returns how many copies it brought up to date."""
+        search asks again."""
         wanted, self._wanted = self._wanted, set()
         with session_scope() as session:
             versions = lexical_index.lexical_versions(session)
@@ -104,7 +104,6 @@ class LexicalSync:
             self.replicas.drop(gone)
             self._held.pop(gone, None)
         order = sorted(versions, key=lambda collection_id: collection_id not in wanted)
-        written = 0
         for collection_id in order:
             if self._stop.is_set() or (self._wanted and collection_id not in wanted):
                 break  # a search is waiting for another copy: a new round serves it first
@@ -120,9 +119,7 @@ class LexicalSync:
             except IndexBusy:
                 continue  # another process is writing it; its commit reaches us
             if synced is not None:
-                written += synced.version != self._held.get(collection_id)
                 self._held[collection_id] = synced.version
-        return written
 
     def _loop(self) -> None:
         while not self._stop.is_set():
