@@ -98,7 +98,8 @@ def test_a_real_filter_beside_chunk_only_still_counts_as_filtered() -> None:
     assert params["scope_content_types"] == ["text/plain"]
 
 
-def test_an_extra_clause_still_counts_as_filtered() -> None:
-    scope = SearchScope([uuid.uuid4()], extra=[("c.page = :p", {"p": 2})])
+def test_a_label_filter_still_counts_as_filtered() -> None:
+    scope = SearchScope([uuid.uuid4()], labels={"topic": ["ice"]})
     assert not scope.collections_only()
-    assert "c.granularity" not in scope.sql()[0]
+    where, params = scope.sql()
+    assert "c.granularity" not in where and "labels" in where and params

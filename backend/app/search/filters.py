@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -30,18 +30,17 @@ class SearchScope:
     # labels inside the retriever's query, like every other filter).
     labels: dict[str, list[str]] | None = None
     label_min_confidence: float = 0.0
-    extra: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     # Chunk rows only (INDEX_GRANULARITY=chunk, search/granularity.py). Not a filter of what
     # the user sees: the collections' chunk counts and the BM25 postings already count chunk
     # rows only, so the retrievers' shortcuts for an unfiltered scope still hold.
     chunks_only: bool = False
 
     def collections_only(self) -> bool:
-        """True when nothing but the collections narrows the scope (no filter, no extra;
+        """True when nothing but the collections narrows the scope (no filter;
         `chunks_only` aside)."""
         return (self.document_ids is None and self.content_types is None
                 and self.created_after is None and self.created_before is None
-                and not self.metadata and not self.labels and not self.extra)  # fmt: skip
+                and not self.metadata and not self.labels)  # fmt: skip
 
     def sql(self) -> tuple[str, dict[str, Any]]:
         clauses = ["d.status = 'ready'"]
@@ -71,7 +70,4 @@ class SearchScope:
                 params.update(clause_params)
         if self.chunks_only:
             clauses.append("c.granularity = 'chunk'")
-        for clause, clause_params in self.extra:
-            clauses.append(clause)
-            params.update(clause_params)
         return " AND ".join(clauses), params
