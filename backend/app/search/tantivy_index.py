@@ -6,8 +6,8 @@ LEXICAL_ENGINE=tantivy the API keeps, per collection, a tantivy index of the sam
 under LEXICAL_INDEX_DIR/<collection id> (search/lexical_sync.py brings it up to date), and
 BM25 asks it for its best chunks only when it holds exactly the collection's current version
 (a version document inside the index, read by the same searcher that searches, so the check
-and the search see one snapshot). Anything else (no copy yet, behind, a second collection in
-the scope) is answered by Postgres' own BM25: a search never sees a stale copy.
+and the search see one snapshot). Anything else (no copy yet, or one behind) is answered by
+Postgres' own BM25: a search never sees a stale copy.
 
 What tantivy adds is top-k that skips: block-max WAND reads a term's postings only where they
 can still enter the top k, where SQL must read every posting of every query term (100k
