@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -155,6 +156,27 @@ def test_a_write_is_found_at_once_though_the_copy_is_behind(
     _, done = synced(col)
     assert not done.rebuilt and done.chunks == 1  # replayed: one document, one chunk
     assert [c for c, _ in copy_hits(db, col, "zzlatest", 5)] == [new]
+
+
+def test_a_copy_at_another_version_than_wanted_is_not_searched(
+    db: Session, committed: Callable[..., Collection]
+) -> None:
+    col = committed()
+    replica, _ = synced(col)
+    terms = query_terms(db, QUERIES[0], SearchScope([col.id]))
+    idfs = {t.term: t.idf for t in terms.terms}
+    now = version(db, col)
+    held, hits = replica.search(idfs, 10, now)
+    assert held == now and len(hits) == 10  # current: searched
+    assert replica.search(idfs, 10, now + 1) == (now, [])  # behind what the caller read
+    assert replica.search(idfs, 10, now - 1) == (now, [])  # ahead of the caller's snapshot
+    assert replica.search(idfs, 10) == (held, hits)  # no version asked: searched as it is
+
+
+def test_a_copy_never_written_answers_no_version_and_nothing(tmp_path: Path) -> None:
+    empty = Replica(tmp_path / "never")
+    assert empty.search({"alpha": 1.0}, 10, 1) == (None, [])
+    assert empty.search({"alpha": 1.0}, 10) == (None, [])
 
 
 def test_a_deleted_document_is_replayed_out_of_the_copy(

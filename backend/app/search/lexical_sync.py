@@ -179,10 +179,11 @@ def search(
     sync = get_sync()
     replica = sync.replicas.get(collection_id)
     if replica is not None:
-        held, hits = replica.search(idfs, depth)
+        # a copy at another version answers at once, unsearched
+        held, hits = replica.search(idfs, depth, version)
         if held is not None and held < version:  # another process may have committed it
             replica.index.reload()
-            held, hits = replica.search(idfs, depth)
+            held, hits = replica.search(idfs, depth, version)
         if held == version:
             return hits
     sync.nudge(collection_id)

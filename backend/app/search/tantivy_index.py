@@ -97,16 +97,19 @@ class Replica:
         return self._version(self.index.searcher())
 
     def search(
-        self, idfs: Mapping[str, float], depth: int
+        self, idfs: Mapping[str, float], depth: int, wanted: int | None = None
     ) -> tuple[int | None, list[tuple[int, float]]]:
         """(the version searched, the best `depth` (chunk id, score)), from one searcher.
         `idfs`: each query lexeme's idf as Postgres computes it over the searched
         collections; each term is boosted by that over the copy's own idf, so the scores are
         BM25 with Postgres' idf (one collection: its exact statistics, not the copy's, which
-        count the version document and deleted chunks not yet merged away)."""
+        count the version document and deleted chunks not yet merged away). With `wanted`,
+        a copy at another version is not searched: (its version, []), as its hits would
+        not be used."""
         searcher = self.index.searcher()
         version = self._version(searcher)
-        if version is None or not idfs or depth <= 0:
+        stale = wanted is not None and version != wanted
+        if version is None or stale or not idfs or depth <= 0:
             return version, []
         n = searcher.num_docs
         terms = []
