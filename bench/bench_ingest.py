@@ -231,6 +231,11 @@ def print_report(report: dict[str, Any]) -> None:
         shares = "  ".join(f"{k.removesuffix('_ms')} {v / 1000:.1f}s ({v / total:.0%})"
                            for k, v in stages.items())
         print(f"  {p['part']} stage time (sum over documents): {shares}")
+        ways = p["raw"].get("bulk_ways", {})
+        if ways:
+            print(f"  {p['part']} raw embedder, chunks/s: " + ", ".join(
+                f"{way} {r['chunks_per_s']}" for way, r in ways.items())
+                + f" (÷ raw uses {p['raw']['bulk_call']['way']})")
     for p in report["parts"]:
         cpu, per_doc = p["cpu"], p["cpu"]["per_doc_ms"]
         print(f"  {p['part']} CPU: worker {cpu['worker_s']}s, postgres {cpu['postgres_s']}s, "

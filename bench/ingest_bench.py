@@ -155,7 +155,8 @@ def raw_summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """The raw measurements of all runs, and their mean rates."""
     measurements = [r["raw_after"] for r in runs]
     out: dict[str, Any] = {k: v for k, v in measurements[0].items()
-                           if k not in ("per_doc_calls", "bulk_call", "load_and_warmup_s")}
+                           if k not in ("per_doc_calls", "bulk_call", "bulk_ways",
+                                        "load_and_warmup_s")}
     for name in ("per_doc_calls", "bulk_call"):
         out[name] = {
             key: round(statistics.fmean(m[name][key] for m in measurements), 3)

@@ -49,7 +49,8 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
 
     get_reranker()  # a misconfigured reranker stops the API here, with what to fix
     auth_startup()  # signing key, first admin, or the loud single-user-mode warning
-    await asyncio.to_thread(get_embedder)  # load the query embedder now, not on first search
+    # load the query embedder now, not on first search
+    await asyncio.to_thread(lambda: get_embedder().warm_up())
     lexical = get_settings().lexical_engine == "tantivy"
     if lexical:
         lexical_sync.start()  # BM25's tantivy copies, kept current beside Postgres

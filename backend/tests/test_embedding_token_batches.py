@@ -110,3 +110,70 @@ def test_settings_refuse_a_batch_token_budget_that_is_not_a_count(
     monkeypatch.setenv("EMBEDDING_BATCH_TOKENS", value)
     with pytest.raises(ValidationError, match="embedding_batch_tokens"):
         Settings()
+
+
+# --- embed_bulk: the worker's calls, batches side by side on a one-thread session ----------
+
+
+def _fresh(bulk_runs: int = 2) -> Any:
+    """An embedder of its own (the cached one may already hold both sessions)."""
+    from app.core.config import get_settings
+    from app.providers.embeddings.onnx import OnnxEmbedder
+
+    s = get_settings()
+    return OnnxEmbedder(s.embedding_model, s.models_dir, batch_size=4,
+                        max_tokens=s.embedding_max_tokens, batch_tokens=128, bulk_runs=bulk_runs)
+
+
+def test_bulk_vectors_equal_embed_documents_in_the_callers_order() -> None:
+    embedder = _fresh()
+    texts = _texts(40, seed=11)
+    assert len(embedder.batches([len(embedder._batch_tok.encode(t).ids) for t in texts])) > 4
+    bulk = np.asarray(embedder.embed_bulk(texts))
+    one_by_one = np.asarray(embedder.embed_documents(texts))
+    assert bulk.shape == (40, 384)
+    assert np.abs(bulk - one_by_one).max() < 1e-4
+
+
+def test_bulk_calls_from_several_threads_each_get_their_own_vectors() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    embedder = _fresh()
+    groups = [_texts(12, seed=s) for s in range(6)]
+    expected = [np.asarray(embedder.embed_documents(g)) for g in groups]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        got = list(pool.map(lambda g: np.asarray(embedder.embed_bulk(g)), groups))
+    for want, have in zip(expected, got, strict=True):
+        assert np.abs(want - have).max() < 1e-4
+
+
+def test_a_query_never_loads_the_bulk_session_nor_a_bulk_call_the_query_one() -> None:
+    # each session holds its own copy of the graph (~110-150 MB): an API process that only
+    # embeds queries, or a worker that only ingests, must hold one
+    api, worker = _fresh(), _fresh()
+    api.warm_up()
+    api.embed_query("how do cells signal")
+    worker.embed_bulk(_texts(10))
+    assert set(api._sessions) == {0}
+    assert set(worker._sessions) == {1}
+
+
+def test_one_bulk_run_is_the_query_path_and_no_texts_load_nothing() -> None:
+    embedder = _fresh(bulk_runs=1)
+    assert embedder.embed_bulk([]) == []
+    assert embedder._sessions == {}
+    texts = _texts(9)
+    assert np.abs(np.asarray(embedder.embed_bulk(texts))
+                  - np.asarray(embedder.embed_documents(texts))).max() < 1e-6
+    assert set(embedder._sessions) == {0}
+
+
+@pytest.mark.parametrize("value", ["-1", "two", "65"])
+def test_settings_refuse_a_bulk_run_count_out_of_range(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    from app.core.config import Settings
+
+    monkeypatch.setenv("EMBEDDING_BULK_RUNS", value)
+    with pytest.raises(ValidationError, match="embedding_bulk_runs"):
+        Settings()

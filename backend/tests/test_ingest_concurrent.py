@@ -111,6 +111,8 @@ class _Refusing:
             raise EmbeddingError("refused", transient=False)
         return self.inner.embed_documents(texts)
 
+    embed_bulk = embed_documents  # what the worker's batcher calls
+
 
 def test_a_refused_request_fails_alone_and_the_others_share_calls() -> None:
     model = _Refusing()
@@ -137,6 +139,38 @@ def test_a_refused_request_fails_alone_and_the_others_share_calls() -> None:
 def test_an_empty_request_never_reaches_the_model() -> None:
     model = _Refusing(on_call=lambda _: pytest.fail("called"))
     assert EmbedBatcher(max_texts=8).embed(model, []) == []
+
+
+def test_two_requests_waiting_at_once_run_on_two_runners_side_by_side() -> None:
+    """Neither waits for the other's call: both calls are inside the model together (a
+    barrier of two that a single runner could never pass)."""
+    inside = threading.Barrier(2)
+    model = _Refusing(on_call=lambda _: inside.wait(30))
+    batcher = EmbedBatcher(max_texts=256, runners=2)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = [pool.submit(batcher.embed, model, [f"text {i}", f"more {i}"]) for i in range(2)]
+        vectors = [f.result(timeout=60) for f in futures]
+    assert batcher.calls == 2
+    assert vectors[1] == model.inner.embed_documents(["text 1", "more 1"])
+
+
+def test_with_two_runners_a_refused_request_still_fails_alone() -> None:
+    model = _Refusing()
+    batcher = EmbedBatcher(max_texts=256, runners=2)
+    texts = [[f"text {i}", f"more {i}"] for i in range(5)] + [["POISON here"]]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        futures = [pool.submit(batcher.embed, model, t) for t in texts]
+        with pytest.raises(EmbeddingError):
+            futures[-1].result(timeout=60)
+        got = [f.result(timeout=60) for f in futures[:-1]]
+    for t, vectors in zip(texts, got, strict=False):
+        assert vectors == model.inner.embed_documents(t)
+
+
+def test_a_runner_count_below_one_still_runs_one() -> None:
+    batcher = EmbedBatcher(max_texts=8, runners=0)
+    assert len(batcher._threads) == 1
+    assert len(batcher.embed(_Refusing(), ["one text"])) == 1
 
 
 def test_a_document_the_model_refuses_fails_alone_among_concurrent_ones(

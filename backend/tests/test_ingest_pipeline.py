@@ -143,6 +143,8 @@ def test_delete_during_ingest_leaves_nothing_behind(
             assert client.delete(f"/api/v1/documents/{doc_id}").status_code == 204
             return vectors
 
+        embed_bulk = embed_documents  # what the worker's batcher calls
+
     monkeypatch.setattr(pipeline, "get_embedder", DeletingEmbedder)
     with pytest.raises(pipeline.DocumentGone):
         pipeline.run(doc_id)

@@ -87,6 +87,8 @@ class _Watched:
             raise EmbeddingError("model server unreachable", transient=True)
         return list(self.real.embed_documents(texts))
 
+    embed_bulk = embed_documents  # what the worker's batcher calls
+
 
 def _watch(monkeypatch: pytest.MonkeyPatch, cid: str, *, fail: bool = False) -> _Watched:
     """The ingest's SmolLM2 embedder, watched (the default model is left alone)."""

@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     # Most chunk texts one model call of the worker takes from the documents it ingests at
     # once (app/ingest/embed_batcher.py).
     embed_coalesce_max_texts: int = Field(default=256, ge=1)
+    # worker: model runs side by side, one onnxruntime thread each, from as many embed
+    # batcher runners (0 = the CPU count; 1 = one call at a time over all cores, as a query)
+    embedding_bulk_runs: int = Field(default=0, ge=0, le=64)
     openai_base_url: str = "https://api.openai.com/v1"
     openai_api_key: str | None = None
     openai_timeout_s: float = 60.0

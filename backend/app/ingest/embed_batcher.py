@@ -1,14 +1,17 @@
 """One embedding queue per worker process, shared by the documents it ingests at once.
 
 With the threads pool (`WORKER_POOL=threads`, `WORKER_CONCURRENCY` documents at a time) every
-ingest hands its chunk texts to `embed(embedder, texts)` and waits. A single thread runs the
-model: it takes every request for the same embedder waiting at that moment (up to
-`EMBED_COALESCE_MAX_TEXTS` texts), embeds them in one call (the embedder sorts by length and
-fills its batches) and hands each request its vectors. While the model runs, the other
-documents fetch, parse, chunk and write (onnxruntime releases the GIL), and their texts
-gather for the next call: the model is kept busy with full batches without waiting on a
-timer. One process holds one copy of the model. With one document at a time (solo, prefork)
-a request simply runs alone.
+ingest hands its chunk texts to `embed(embedder, texts)` and waits. Runner threads
+(`EMBEDDING_BULK_RUNS`, one per core by default) run the model: a runner takes the oldest
+request and, when no other runner is idle, every other request waiting for the same
+embedder (up to `EMBED_COALESCE_MAX_TEXTS` texts), embeds them in one call (`embed_bulk`:
+the embedder sorts by length, fills its batches and, on the local ONNX model, runs them on
+one-thread sessions, as many side by side as there are runners) and hands each request its
+vectors. Two documents waiting at once thus go to two runners, and neither core waits for
+the end of the other's call; while the model runs, the other documents fetch, parse, chunk
+and write (onnxruntime releases the GIL), and their texts gather for the next call. One
+process holds one copy of the model. With one document at a time (solo, prefork) a request
+simply runs alone.
 
 A request the model refuses fails alone: when a combined call raises, each request is
 embedded again on its own, so only the document whose text is refused gets the error.
@@ -16,6 +19,7 @@ embedded again on its own, so only the document whose text is refused gets the e
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import deque
 from collections.abc import Sequence
@@ -37,12 +41,17 @@ class _Request:
 
 
 class EmbedBatcher:
-    def __init__(self, max_texts: int) -> None:
+    def __init__(self, max_texts: int, runners: int = 1) -> None:
         self.max_texts = max(1, max_texts)
         self._waiting: deque[_Request] = deque()
         self._ready = threading.Condition()
-        self._thread = threading.Thread(target=self._loop, name="embed-batcher", daemon=True)
-        self._thread.start()
+        self._idle = 0  # runners waiting for a request
+        self._threads = [
+            threading.Thread(target=self._loop, name=f"embed-batcher-{i}", daemon=True)
+            for i in range(max(1, runners))
+        ]
+        for thread in self._threads:
+            thread.start()
         self.calls = 0  # model calls made
 
     def embed(self, embedder: Embedder, texts: Sequence[str]) -> list[list[float]]:
@@ -56,14 +65,17 @@ class EmbedBatcher:
         return request.future.result()
 
     def _take(self) -> list[_Request]:
-        """The oldest waiting request (blocking), then every other one waiting for the same
-        embedder, within the cap. A request is never split: a larger one runs alone."""
+        """The oldest waiting request (blocking), then, unless another runner is idle to
+        take them, every other one waiting for the same embedder, within the cap. A request
+        is never split: a larger one runs alone."""
         with self._ready:
+            self._idle += 1
             while not self._waiting:
                 self._ready.wait()
+            self._idle -= 1
             first = self._waiting.popleft()
             batch, size, rest = [first], len(first.texts), deque[_Request]()
-            while self._waiting:
+            while self._waiting and not self._idle:
                 request = self._waiting.popleft()
                 fits = size + len(request.texts) <= self.max_texts
                 if request.embedder is first.embedder and fits:
@@ -87,8 +99,9 @@ class EmbedBatcher:
     def _run(self, batch: list[_Request]) -> None:
         texts = [t for request in batch for t in request.texts]
         try:
-            self.calls += 1
-            vectors = batch[0].embedder.embed_documents(texts)
+            with self._ready:
+                self.calls += 1
+            vectors = batch[0].embedder.embed_bulk(texts)
         except Exception as exc:
             if len(batch) == 1:
                 batch[0].future.set_exception(exc)
@@ -112,5 +125,7 @@ def embed(embedder: Embedder, texts: Sequence[str]) -> list[list[float]]:
     global _batcher
     with _lock:
         if _batcher is None:
-            _batcher = EmbedBatcher(get_settings().embed_coalesce_max_texts)
+            settings = get_settings()
+            runners = settings.embedding_bulk_runs or os.cpu_count() or 1
+            _batcher = EmbedBatcher(settings.embed_coalesce_max_texts, runners)
     return _batcher.embed(embedder, texts)

@@ -29,7 +29,7 @@ def spec_of(space: EmbeddingSpace) -> EmbedderSpec:
 def embed_chunks(space: EmbeddingSpace, chunks: list[ChunkText]) -> list[tuple[int, list[float]]]:
     """(chunk id, vector) in the space's model, from the text the ingest embeds."""
     texts = [embedding_text(c.text, c.ordinal, c.title, c.granularity) for c in chunks]
-    vectors = get_embedder_for(spec_of(space)).embed_documents(texts)
+    vectors = get_embedder_for(spec_of(space)).embed_bulk(texts)  # a worker's job
     return [(c.id, v) for c, v in zip(chunks, vectors, strict=True)]
 
 

@@ -57,7 +57,8 @@ class TopicLabeler(Labeler):
 
     def _label_vectors(self, entries: tuple[TaxonomyEntry, ...]) -> npt.NDArray[np.float64]:
         texts = [f"{e.value}: {e.description}" for e in entries]
-        return _unit(np.asarray(self.embedder.embed_documents(texts), dtype=np.float64))
+        # embed_bulk: labels run in the worker, which holds the bulk session, not the query one
+        return _unit(np.asarray(self.embedder.embed_bulk(texts), dtype=np.float64))
 
     def scores(self, source: LabelSource) -> list[tuple[str, float, float]]:
         """(value, best cosine, confidence) for every taxonomy label, best first."""

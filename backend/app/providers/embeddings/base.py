@@ -24,6 +24,17 @@ class Embedder(ABC):
     @abstractmethod
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]: ...
 
+    def embed_bulk(self, texts: Sequence[str]) -> list[list[float]]:
+        """Many documents' texts at once (the worker's embed batcher): the same vectors as
+        embed_documents, run however suits throughput over latency (onnx.py runs its
+        batches side by side)."""
+        return self.embed_documents(texts)
+
+    def warm_up(self) -> None:
+        """Load what the first query needs (the API calls it at startup); nothing by
+        default."""
+        return None
+
     #: tokens of text one window holds (the model's limit minus its special tokens); None:
     #: the provider cannot tell, and a query is sent whole (the provider truncates it)
     window_tokens: int | None = None

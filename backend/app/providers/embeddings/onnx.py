@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +20,7 @@ from app.providers.embeddings.local_model import DIMS, export_onnx, package_mode
 class OnnxEmbedder(Embedder):
     def __init__(
         self, model: str, models_dir: Path, *, batch_size: int, max_tokens: int,
-        batch_tokens: int = 0,
+        batch_tokens: int = 0, bulk_runs: int = 0,
     ) -> None:
         self.model_name = model
         self.dim = DIMS[model]
@@ -34,17 +37,39 @@ class OnnxEmbedder(Embedder):
         # no padding here: each batch is padded to its own longest text in _run (padding by
         # the tokenizer would pad every text to the longest of the whole call)
         self._batch_tok.no_padding()
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 0  # onnxruntime picks the physical cores
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        # No busy-waiting between runs: a spinning thread steals the core Postgres needs for
-        # the search's SQL right after the query is embedded (measured on 2 shared cores: a
-        # 1,000-character query embedded in 135 ms instead of 237 ms).
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = ort.InferenceSession(
-            str(export_onnx(model, models_dir)), options, providers=["CPUExecutionProvider"]
-        )
+        self._onnx_path = export_onnx(model, models_dir)
+        self.bulk_runs = bulk_runs if bulk_runs > 0 else (os.cpu_count() or 1)
+        self._sessions: dict[int, ort.InferenceSession] = {}
+        self._sessions_lock = threading.Lock()
         self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+
+    @property
+    def session(self) -> ort.InferenceSession:
+        """The session for queries and embed_documents: each call's operators spread over
+        the physical cores, one call at a time."""
+        return self._session(0)
+
+    def warm_up(self) -> None:
+        _ = self.session
+
+    def _session(self, threads: int) -> ort.InferenceSession:
+        """The session whose calls use `threads` onnxruntime threads (0: the physical
+        cores), made on first use: an API process never makes the bulk one, a worker that
+        only ingests never makes the other."""
+        with self._sessions_lock:
+            if threads not in self._sessions:
+                options = ort.SessionOptions()
+                options.intra_op_num_threads = threads
+                options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+                # No busy-waiting between runs: a spinning thread steals the core Postgres
+                # needs for the search's SQL right after the query is embedded (measured on
+                # 2 shared cores: a 1,000-character query embedded in 135 ms instead of 237).
+                options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+                self._sessions[threads] = ort.InferenceSession(
+                    str(self._onnx_path), options, providers=["CPUExecutionProvider"]
+                )
+            return self._sessions[threads]
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer.encode(text, add_special_tokens=False).ids)
@@ -52,20 +77,21 @@ class OnnxEmbedder(Embedder):
     def token_offsets(self, text: str) -> list[tuple[int, int]] | None:
         return list(self.tokenizer.encode(text, add_special_tokens=False).offsets)
 
-    def _run(self, ids_list: Sequence[Sequence[int]]) -> np.ndarray:
+    def _run(self, ids_list: Sequence[Sequence[int]], *, bulk: bool = False) -> np.ndarray:
         """Vectors of one batch of token ids (with their special tokens), padded to its
-        longest."""
+        longest. `bulk`: on the one-thread session, beside the call's other batches."""
         width = max(len(ids) for ids in ids_list)
         ids = np.zeros((len(ids_list), width), dtype=np.int64)  # 0 is [PAD]
         mask = np.zeros_like(ids)
         for row, seq in enumerate(ids_list):
             ids[row, : len(seq)] = seq
             mask[row, : len(seq)] = 1
-        with self._lock:
-            hidden = self.session.run(
-                None,
-                {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
-            )[0]
+        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        if bulk:  # one thread per run: runs side by side need no lock
+            hidden = self._session(1).run(None, feed)[0]
+        else:
+            with self._lock:
+                hidden = self.session.run(None, feed)[0]
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
@@ -91,16 +117,37 @@ class OnnxEmbedder(Embedder):
         return out
 
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        return self._embed(texts, bulk=False)
+
+    def embed_bulk(self, texts: Sequence[str]) -> list[list[float]]:
+        """Batches side by side, each on one thread (EMBEDDING_BULK_RUNS at a time): when
+        other work (Postgres, parsing) takes a core for a while, one run slows instead of
+        every operator of the call waiting for its slowest thread (README, Performance →
+        Ingest: with the batcher's runners, documents searchable 1.09-1.16x sooner)."""
+        return self._embed(texts, bulk=self.bulk_runs > 1)
+
+    def _embed(self, texts: Sequence[str], *, bulk: bool) -> list[list[float]]:
         if not texts:
             return []
         out: list[list[float]] = [[] for _ in texts]
         try:
             ids = [e.ids for e in self._batch_tok.encode_batch(list(texts))]
             # by length, so each batch pads little (a large speed-up on mixed input)
-            for idx in self.batches([len(seq) for seq in ids]):
-                vectors = self._run([ids[i] for i in idx])
+            order = self.batches([len(seq) for seq in ids])
+            parts = [[ids[i] for i in idx] for idx in order]
+            if bulk and len(parts) > 1:
+                runs = list(self._bulk_pool().map(partial(self._run, bulk=True), parts))
+            else:
+                runs = [self._run(part, bulk=bulk) for part in parts]
+            for idx, vectors in zip(order, runs, strict=True):
                 for i, vec in zip(idx, vectors, strict=True):
                     out[i] = vec.tolist()
         except Exception as exc:  # onnxruntime raises its own types
             raise EmbeddingError(f"local embedding failed: {exc}") from exc
         return out
+
+    def _bulk_pool(self) -> ThreadPoolExecutor:
+        with self._sessions_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.bulk_runs, thread_name_prefix="embed-run")
+            return self._pool
