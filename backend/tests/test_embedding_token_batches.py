@@ -177,3 +177,19 @@ def test_settings_refuse_a_bulk_run_count_out_of_range(
     monkeypatch.setenv("EMBEDDING_BULK_RUNS", value)
     with pytest.raises(ValidationError, match="embedding_bulk_runs"):
         Settings()
+
+
+@pytest.mark.parametrize(("value", "cpus", "runs"), [("0", 3, 3), ("0", None, 1), ("2", 8, 2)])
+def test_one_bulk_run_count_serves_the_batcher_and_the_model(
+    monkeypatch: pytest.MonkeyPatch, value: str, cpus: int | None, runs: int
+) -> None:
+    """EMBEDDING_BULK_RUNS=0 is the CPU count (1 when unknown), resolved in one place that
+    both the embed batcher's runners and the embedder's side-by-side runs read."""
+    from app.core import config
+    from app.providers.embeddings import _build
+
+    monkeypatch.setenv("EMBEDDING_BULK_RUNS", value)
+    monkeypatch.setattr(config.os, "cpu_count", lambda: cpus)
+    settings = config.Settings()
+    assert settings.bulk_runs == runs
+    assert _build(settings).bulk_runs == runs  # type: ignore[attr-defined]

@@ -5,6 +5,7 @@ Every variable here is listed in `.env.example`. Nothing else in the code reads 
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -344,6 +345,12 @@ class Settings(BaseSettings):
     @property
     def models_dir(self) -> Path:
         return self.models_path or (self.data_dir / "models")
+
+    @property
+    def bulk_runs(self) -> int:
+        """EMBEDDING_BULK_RUNS resolved: the model runs side by side and the embed batcher's
+        runners, one count for both (0 = one per CPU)."""
+        return self.embedding_bulk_runs or os.cpu_count() or 1
 
 
 @lru_cache

@@ -19,7 +19,6 @@ embedded again on its own, so only the document whose text is refused gets the e
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import deque
 from collections.abc import Sequence
@@ -126,6 +125,5 @@ def embed(embedder: Embedder, texts: Sequence[str]) -> list[list[float]]:
     with _lock:
         if _batcher is None:
             settings = get_settings()
-            runners = settings.embedding_bulk_runs or os.cpu_count() or 1
-            _batcher = EmbedBatcher(settings.embed_coalesce_max_texts, runners)
+            _batcher = EmbedBatcher(settings.embed_coalesce_max_texts, settings.bulk_runs)
     return _batcher.embed(embedder, texts)

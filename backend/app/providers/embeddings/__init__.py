@@ -90,7 +90,7 @@ def _build(s: Settings) -> Embedder:
         batch_size=s.embedding_batch_size,
         max_tokens=s.embedding_max_tokens,
         batch_tokens=s.embedding_batch_tokens,
-        bulk_runs=s.embedding_bulk_runs,
+        bulk_runs=s.bulk_runs,
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +19,7 @@ from app.providers.embeddings.local_model import DIMS, export_onnx, package_mode
 class OnnxEmbedder(Embedder):
     def __init__(
         self, model: str, models_dir: Path, *, batch_size: int, max_tokens: int,
-        batch_tokens: int = 0, bulk_runs: int = 0,
+        batch_tokens: int = 0, bulk_runs: int = 1,
     ) -> None:
         self.model_name = model
         self.dim = DIMS[model]
@@ -38,7 +37,7 @@ class OnnxEmbedder(Embedder):
         # the tokenizer would pad every text to the longest of the whole call)
         self._batch_tok.no_padding()
         self._onnx_path = export_onnx(model, models_dir)
-        self.bulk_runs = bulk_runs if bulk_runs > 0 else (os.cpu_count() or 1)
+        self.bulk_runs = max(1, bulk_runs)  # Settings.bulk_runs resolves EMBEDDING_BULK_RUNS
         self._sessions: dict[int, ort.InferenceSession] = {}
         self._sessions_lock = threading.Lock()
         self._lock = threading.Lock()
