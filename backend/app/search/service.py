@@ -44,7 +44,8 @@ HEAD_DOCUMENTS = 10
 class Candidate:
     chunk_id: int
     score: float
-    retrievers: dict[str, RetrieverScore] = field(default_factory=dict)
+    # retriever name -> (rank from 1, score); a RetrieverScore is made for the page's hits only
+    retrievers: dict[str, tuple[int, float]] = field(default_factory=dict)
     matched_chunks: int | None = None
 
 
@@ -107,7 +108,8 @@ def search(session: Session, request: SearchRequest, principal: Principal) -> Se
                 char_end=src.char_end,
                 text=src.text,
                 score=cand.score,
-                retrievers=cand.retrievers,
+                retrievers={name: RetrieverScore(rank=rank, score=score)
+                            for name, (rank, score) in cand.retrievers.items()},
                 highlights=src.highlights,
                 metadata=src.metadata,
                 matched_chunks=cand.matched_chunks,
@@ -256,11 +258,13 @@ def fuse_documents(
 
 def retriever_details(
     lists: dict[str, list[tuple[int, float]]],
-) -> dict[int, dict[str, RetrieverScore]]:
-    details: dict[int, dict[str, RetrieverScore]] = {}
+) -> dict[int, dict[str, tuple[int, float]]]:
+    """Per chunk, each retriever's (rank, score) for it: plain tuples, since every candidate
+    of every list gets one and only the page's hits are turned into RetrieverScore."""
+    details: dict[int, dict[str, tuple[int, float]]] = {}
     for name, items in lists.items():
         for rank, (cid, score) in enumerate(items, start=1):
-            details.setdefault(cid, {})[name] = RetrieverScore(rank=rank, score=score)
+            details.setdefault(cid, {})[name] = (rank, score)
     return details
 
 
