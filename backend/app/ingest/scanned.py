@@ -5,11 +5,18 @@ without text was past the OCR budget).
 
 The work is bounded: at most PDF_OCR_MAX_PAGES pages are OCR'd, each rendered at
 PDF_OCR_DPI but never to more than MAX_RENDER_PIXELS pixels.
+
+PDFium is not thread-safe, not even across documents (pypdfium2's docs; two PDFs completed
+at once by the threads pool's worker threads crashed the worker with `free(): invalid
+pointer`): every pdfium call runs under PDFIUM_LOCK, the document, its pages and bitmaps are
+closed there (never left to a garbage-collection finaliser on another thread), and OCR, the
+slow part, runs outside it.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 import time
 from typing import Any, cast
 
@@ -26,10 +33,12 @@ MAX_RENDER_PIXELS = 12_000_000
 # A rendered page whose darkest and lightest grey differ by less than this is blank.
 BLANK_CONTRAST = 16
 _POINTS_PER_INCH = 72
+PDFIUM_LOCK = threading.Lock()
 
 
 def render_page(page: Any, dpi: int, max_pixels: int = MAX_RENDER_PIXELS) -> Image.Image:
-    """One page as an RGB image at `dpi`, scaled down to stay under `max_pixels`."""
+    """One page as an RGB image at `dpi`, scaled down to stay under `max_pixels` (the
+    caller holds PDFIUM_LOCK)."""
     width, height = page.get_size()
     scale = dpi / _POINTS_PER_INCH
     area = max(width * height, 1.0)
@@ -58,9 +67,12 @@ def complete_pdf(data: bytes, parsed: ParsedDocument) -> ParsedDocument:
     import pypdfium2 as pdfium
 
     settings = get_settings()
-    try:
-        pdf = pdfium.PdfDocument(data)
-    except pdfium.PdfiumError:
+    with PDFIUM_LOCK:
+        try:
+            pdf = pdfium.PdfDocument(data)
+        except pdfium.PdfiumError:
+            pdf = None
+    if pdf is None:
         # pypdf read it but pdfium cannot: keep the text layer, no thumbnail, no OCR.
         log.warning("pdf_not_renderable")
         parsed.pages = [{"page": s.page, "source": "text_layer"} for s in parsed.segments]
@@ -70,7 +82,8 @@ def complete_pdf(data: bytes, parsed: ParsedDocument) -> ParsedDocument:
     segments: list[Segment] = []
     budget = settings.pdf_ocr_max_pages
     try:
-        thumb = _thumbnail(pdf, settings.thumbnail_size)
+        with PDFIUM_LOCK:
+            thumb = _thumbnail(pdf, settings.thumbnail_size)
         for seg in parsed.segments:
             chars = len(seg.text.strip())
             if chars >= settings.pdf_ocr_min_chars or budget <= 0 or seg.page is None:
@@ -79,11 +92,12 @@ def complete_pdf(data: bytes, parsed: ParsedDocument) -> ParsedDocument:
                 continue
             budget -= 1
             clock = time.perf_counter()
-            page = pdf[seg.page - 1]
-            try:
-                image = render_page(page, settings.pdf_ocr_dpi)
-            finally:
-                page.close()
+            with PDFIUM_LOCK:
+                page = pdf[seg.page - 1]
+                try:
+                    image = render_page(page, settings.pdf_ocr_dpi)
+                finally:
+                    page.close()
             render_ms += (time.perf_counter() - clock) * 1000
             low, high = cast("tuple[int, int]", image.convert("L").getextrema())
             if high - low < BLANK_CONTRAST:  # a blank page: nothing to read
@@ -106,7 +120,8 @@ def complete_pdf(data: bytes, parsed: ParsedDocument) -> ParsedDocument:
     except pdfium.PdfiumError as exc:
         raise ParseError("A page of the PDF could not be rendered.") from exc
     finally:
-        pdf.close()
+        with PDFIUM_LOCK:
+            pdf.close()
     out = ParsedDocument(segments, page_count=parsed.page_count, title=parsed.title)
     out.pages = pages
     out.thumbnail = thumb
