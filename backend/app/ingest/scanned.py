@@ -50,14 +50,15 @@ def render_page(page: Any, dpi: int, max_pixels: int = MAX_RENDER_PIXELS) -> Ima
         bitmap.close()
 
 
-def _thumbnail(pdf: Any, size: int) -> bytes | None:
+def _first_page(pdf: Any, size: int) -> Image.Image | None:
+    """The first page rendered for a `size` thumbnail (the caller holds PDFIUM_LOCK)."""
     if len(pdf) == 0:
         return None
     page = pdf[0]
     try:
         width, height = page.get_size()
         dpi = max(1, int(size / max(width, height, 1.0) * _POINTS_PER_INCH * 2))
-        return thumbnail(render_page(page, dpi, max_pixels=4 * size * size), size)
+        return render_page(page, dpi, max_pixels=4 * size * size)
     finally:
         page.close()
 
@@ -83,7 +84,8 @@ def complete_pdf(data: bytes, parsed: ParsedDocument) -> ParsedDocument:
     budget = settings.pdf_ocr_max_pages
     try:
         with PDFIUM_LOCK:
-            thumb = _thumbnail(pdf, settings.thumbnail_size)
+            first = _first_page(pdf, settings.thumbnail_size)
+        thumb = None if first is None else thumbnail(first, settings.thumbnail_size)
         for seg in parsed.segments:
             chars = len(seg.text.strip())
             if chars >= settings.pdf_ocr_min_chars or budget <= 0 or seg.page is None:
