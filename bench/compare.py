@@ -106,12 +106,17 @@ def cairn_ingest(args: argparse.Namespace, plat: Platform, client: Any,
                   progress=quiet, poll_s=0.2)  # the model is loaded before the clock
     print(f"cairn: ingesting {len(docs)} docs ...", file=sys.stderr, flush=True)
     assert plat.api is not None
-    roots = (worker.pid, plat.api.pid, proc_cpu.postmaster_pid(plat.base / "pg"))
-    cpu_before = proc_cpu.tree_cpu_s(*roots)
+    roots = {"worker": worker.pid, "api": plat.api.pid,
+             "postgres": proc_cpu.postmaster_pid(plat.base / "pg")}
+    before = {name: proc_cpu.tree_cpu_s(pid) for name, pid in roots.items()}
+    client_before = time.process_time()
     result = ingest_corpus(client, docs, "scifact", dataset="scifact",
                            batch_size=args.upload_batch, concurrency=2, progress=quiet,
                            poll_s=0.2)
-    cpu_s = proc_cpu.tree_cpu_s(*roots) - cpu_before
+    parts = {name: round(proc_cpu.tree_cpu_s(pid) - before[name], 1)
+             for name, pid in roots.items()}
+    parts["client"] = round(time.process_time() - client_before, 1)  # uploads and polls
+    cpu_s = sum(v for k, v in parts.items() if k != "client")
     plat.stop_worker()  # idle now; gone so it cannot compete with the LlamaIndex side
     chunks, tokens, doc_rows = compare_data.cairn_chunk_stats(plat.env["DATABASE_URL"],
                                                               "scifact")
@@ -123,7 +128,7 @@ def cairn_ingest(args: argparse.Namespace, plat: Platform, client: Any,
             "docs_per_s": round(n / result.wall_s, 2),
             "chunks_per_s": round(chunks / result.wall_s, 1),
             "cpu_s": round(cpu_s, 1), "chunks_per_cpu_s": round(chunks / cpu_s, 1),
-            "tokens_per_chunk": round(tokens, 1), "worker": args.worker}, result
+            "cpu_parts_s": parts, "tokens_per_chunk": round(tokens, 1), "worker": args.worker}, result
 
 
 def start_llamaindex(args: argparse.Namespace, plat: Platform,

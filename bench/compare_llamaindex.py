@@ -134,7 +134,9 @@ def main(input_path: str) -> int:
     start = time.perf_counter()
     nodes = pipeline.run(documents=docs)
     wall = time.perf_counter() - start
-    cpu = time.process_time() - own_cpu + tree_cpu_s(cfg["postmaster_pid"]) - pg_cpu
+    parts = {"process": round(time.process_time() - own_cpu, 1),
+             "postgres": round(tree_cpu_s(cfg["postmaster_pid"]) - pg_cpu, 1)}
+    cpu = sum(parts.values())
     count = _token_ids(cfg["tokenizer_path"])
     tokens = sum(len(count(n.get_content())) for n in nodes) / max(1, len(nodes))
     ingest = {"docs": len(docs), "chunks": len(nodes), "wall_s": round(wall, 2),
@@ -142,6 +144,7 @@ def main(input_path: str) -> int:
               "docs_per_s": round(len(docs) / wall, 2),
               "chunks_per_s": round(len(nodes) / wall, 1),
               "embed_s": round(embed._busy_s, 2), "cpu_s": round(cpu, 1),
+              "cpu_parts_s": parts,
               "chunks_per_cpu_s": round(len(nodes) / cpu, 1)}
     print(f"llamaindex: {wall:.1f}s, {len(nodes)} chunks", file=sys.stderr, flush=True)
 
