@@ -1,7 +1,10 @@
-"""Chunker: spans index the parsed text exactly, chunks overlap, none exceeds the size."""
+"""Chunker: spans index the parsed text exactly, chunks overlap, none exceeds the size, and
+nothing of a document stays in memory after it is chunked."""
 
 from __future__ import annotations
 
+import gc
+import tracemalloc
 from itertools import pairwise
 from typing import Any
 
@@ -81,3 +84,82 @@ def test_short_text_is_one_chunk(count_tokens: Any) -> None:
     assert len(drafts) == 1
     assert drafts[0].text == "A single short sentence."
     assert (drafts[0].char_start, drafts[0].char_end, drafts[0].page) == (0, 24, None)
+
+
+def _distinct_doc(n: int) -> ParsedDocument:
+    """A document no other call chunks (its words carry n), ~1,000 characters."""
+    text = " ".join(
+        f"Report {n} finding {i}: sample {n * 31 + i} rose by {i * n % 97} units."
+        for i in range(16)
+    )
+    return ParsedDocument([Segment(text)])
+
+
+def test_chunking_keeps_no_memory_per_document(count_tokens: Any) -> None:
+    # semchunk's own memo kept every piece of every document a worker ever chunked
+    # (~10 KB per SciFact abstract, for the life of the process)
+    for n in range(10):
+        chunk_document(_distinct_doc(n), count_tokens, chunk_size=64, overlap=16)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = _chunking_memory()
+        for n in range(10, 160):
+            chunk_document(_distinct_doc(n), count_tokens, chunk_size=64, overlap=16)
+        gc.collect()
+        kept = _chunking_memory() - before
+    finally:
+        tracemalloc.stop()
+    assert kept < 64 * 1024, f"{kept} bytes kept after 150 documents"
+
+
+def _chunking_memory() -> int:
+    """Bytes still held that the chunker or semchunk allocated (other threads' allocations,
+    e.g. other tests' servers, are not counted)."""
+    snapshot = tracemalloc.take_snapshot().filter_traces([
+        tracemalloc.Filter(True, "*/semchunk/*"), tracemalloc.Filter(True, "*/ingest/chunker.py"),
+    ])  # fmt: skip
+    return sum(stat.size for stat in snapshot.statistics("filename"))
+
+
+def test_token_counts_are_not_remembered_for_the_next_document() -> None:
+    counted: list[str] = []
+
+    def counter(text: str) -> int:
+        counted.append(text)
+        return len(text.split())
+
+    chunk_document(_distinct_doc(1), counter, chunk_size=32, overlap=8)
+    first = len(counted)
+    counted.clear()
+    chunk_document(_distinct_doc(1), counter, chunk_size=32, overlap=8)
+    assert first > 0
+    assert len(counted) == first  # counted afresh, not served from an earlier document
+
+
+def test_a_piece_is_counted_once_within_a_document() -> None:
+    counted: list[str] = []
+
+    def counter(text: str) -> int:
+        counted.append(text)
+        return len(text.split())
+
+    drafts = chunk_document(_distinct_doc(2), counter, chunk_size=32, overlap=8)
+    assert len(drafts) > 1
+    assert len(counted) == len(set(counted))
+
+
+def test_a_failing_counter_fails_that_document_only(count_tokens: Any) -> None:
+    calls = 0
+
+    def failing(text: str) -> int:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise RuntimeError("tokenizer crashed")
+        return int(count_tokens(text))
+
+    with pytest.raises(RuntimeError, match="tokenizer crashed"):
+        chunk_document(_distinct_doc(3), failing, chunk_size=32, overlap=8)
+    drafts = chunk_document(_distinct_doc(3), count_tokens, chunk_size=32, overlap=8)
+    assert drafts and all(d.token_count == count_tokens(d.text) for d in drafts)
