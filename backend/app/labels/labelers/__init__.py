@@ -6,9 +6,9 @@ Order matters: language runs first so keywords can use its stopword list.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
 
 from app.core.config import get_settings
+from app.core.once import build_once
 from app.labels.labelers.base import (
     Labeler,
     LabelerError,
@@ -32,7 +32,7 @@ __all__ = [
 NAMES = ("language", "keywords", "topics")
 
 
-@lru_cache
+@build_once
 def _all() -> tuple[Labeler, ...]:
     from app.labels.labelers.keywords import KeywordLabeler
     from app.labels.labelers.language import LanguageLabeler

@@ -7,18 +7,18 @@ detector chooses among LABEL_LANGUAGES, and "all" means all languages in low-acc
 
 from __future__ import annotations
 
-from functools import lru_cache
 from importlib.metadata import version
 
 from lingua import IsoCode639_1, LanguageDetector, LanguageDetectorBuilder
 
+from app.core.once import build_once
 from app.labels.labelers.base import Labeler, LabelerError, LabelSource
 from app.labels.repository import ModelLabel
 
 KIND = "language"
 
 
-@lru_cache(maxsize=4)
+@build_once(maxsize=4)  # label threads asking together share one detector
 def _detector(languages: str) -> LanguageDetector:
     if languages.strip().lower() == "all":
         return LanguageDetectorBuilder.from_all_languages().with_low_accuracy_mode().build()

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from app.core.config import Settings, get_settings
+from app.core.once import build_once
 from app.providers.embeddings.base import Embedder, EmbeddingError
 
 __all__ = ["PROVIDERS", "Embedder", "EmbedderSpec", "EmbeddingError", "default_spec",
@@ -55,7 +55,7 @@ def embedding_dim(settings: Settings) -> int:
     raise ValueError("EMBEDDING_DIM must be set for this embedding provider/model")
 
 
-@lru_cache
+@build_once
 def get_embedder() -> Embedder:
     embedder = _build(get_settings())
     settings = get_settings()
@@ -125,7 +125,7 @@ def resolve_spec(provider: str, model: str) -> EmbedderSpec:
     return EmbedderSpec(provider, model, dim)
 
 
-@lru_cache(maxsize=16)
+@build_once(maxsize=16)
 def get_embedder_for(spec: EmbedderSpec) -> Embedder:
     """The embedder of a space, built once per spec and process; the default spec is the
     configured embedder itself. A model that no longer gives the spec's dimension raises."""

@@ -5,9 +5,8 @@ process (the worker's and the benchmark's)."""
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from app.core.config import Settings, get_settings
+from app.core.once import build_once
 from app.providers.ocr.base import OcrEngine, OcrError, OcrLine, OcrResult
 
 __all__ = ["OcrEngine", "OcrError", "OcrLine", "OcrResult", "build_ocr", "get_ocr"]
@@ -19,6 +18,6 @@ def build_ocr(settings: Settings) -> OcrEngine:
     return RapidOcrEngine(threads=settings.ocr_threads, min_score=settings.ocr_min_score)
 
 
-@lru_cache
+@build_once
 def get_ocr() -> OcrEngine:
     return build_ocr(get_settings())

@@ -6,10 +6,10 @@ message saying what to fix instead of failing on the first search.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 from app.core.config import Settings, get_settings
+from app.core.once import build_once
 from app.providers.rerank.base import NoReranker, Reranker, RerankerConfigError
 
 __all__ = ["NoReranker", "Reranker", "RerankerConfigError", "build_reranker", "get_reranker"]
@@ -35,6 +35,6 @@ def build_reranker(settings: Settings) -> Reranker:
     return CrossEncoderReranker(path)
 
 
-@lru_cache
+@build_once
 def get_reranker() -> Reranker:
     return build_reranker(get_settings())

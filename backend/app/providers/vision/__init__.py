@@ -4,11 +4,10 @@ threads may ask at the same time)."""
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
-from typing import Any
 
 from app.core.config import Settings, get_settings
+from app.core.once import build_once
 from app.providers.vision.base import (
     ImageEmbedder,
     ImageLabeler,
@@ -34,15 +33,6 @@ __all__ = [
 
 EFFICIENTNET_DIM = 1280  # efficientnet.DIM, known without importing onnxruntime
 
-_lock = threading.Lock()
-_loaded: dict[str, Any] = {}
-
-
-def _once(key: str, build: Any) -> Any:
-    with _lock:
-        if key not in _loaded:
-            _loaded[key] = build()
-        return _loaded[key]
 
 
 def export_vision_model(settings: Settings) -> Path | None:
@@ -69,13 +59,11 @@ def image_embedding_dim(settings: Settings) -> int:
     return int(shape.shape.dim[-1].dim_value)
 
 
+@build_once
 def _efficientnet() -> LabelingEmbedder:
-    def build() -> LabelingEmbedder:
-        from app.providers.vision.efficientnet import EfficientNetLite0
+    from app.providers.vision.efficientnet import EfficientNetLite0
 
-        return EfficientNetLite0(get_settings().models_dir)
-
-    return _once("efficientnet-lite0", build)  # type: ignore[no-any-return]
+    return EfficientNetLite0(get_settings().models_dir)
 
 
 def get_image_labeler() -> ImageLabeler | None:
@@ -90,17 +78,20 @@ def get_image_embedder() -> ImageEmbedder:
     if s.image_embedder == "efficientnet-lite0":
         return _efficientnet()
 
-    def build() -> ImageEmbedder:
-        from app.providers.vision.clip_onnx import OnnxClipEmbedder
+    return _onnx_clip()
 
-        return OnnxClipEmbedder(
-            s.image_clip_image_model,
-            s.image_clip_text_model,
-            s.image_clip_tokenizer,
-            preprocess=s.image_clip_preprocess,
-        )
 
-    return _once("onnx-clip", build)  # type: ignore[no-any-return]
+@build_once
+def _onnx_clip() -> ImageEmbedder:
+    from app.providers.vision.clip_onnx import OnnxClipEmbedder
+
+    s = get_settings()
+    return OnnxClipEmbedder(
+        s.image_clip_image_model,
+        s.image_clip_text_model,
+        s.image_clip_tokenizer,
+        preprocess=s.image_clip_preprocess,
+    )
 
 
 def get_safety_scorer() -> SafetyScorer | None:
@@ -108,9 +99,11 @@ def get_safety_scorer() -> SafetyScorer | None:
     if get_settings().image_safety == "none":
         return None
 
-    def build() -> SafetyScorer:
-        from app.providers.vision.nsfw import OpenNsfw
+    return _open_nsfw()
 
-        return OpenNsfw()
 
-    return _once("open-nsfw", build)  # type: ignore[no-any-return]
+@build_once
+def _open_nsfw() -> SafetyScorer:
+    from app.providers.vision.nsfw import OpenNsfw
+
+    return OpenNsfw()
