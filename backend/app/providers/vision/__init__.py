@@ -34,7 +34,6 @@ __all__ = [
 EFFICIENTNET_DIM = 1280  # efficientnet.DIM, known without importing onnxruntime
 
 
-
 def export_vision_model(settings: Settings) -> Path | None:
     """Export the bundled classifier to ONNX once (`cairn export-model`); None when neither
     the labeler nor the embedder uses it."""
