@@ -171,10 +171,15 @@ def wait_for_ingest(
     bar = progress(total=expected, desc="ingest", unit="doc")
     last_change = time.monotonic()
     settled = -1
+    failed, last_ready = 0, -1
     try:
         while True:
             ready = client.count_documents(result.collection, "ready")
-            failed = client.count_documents(result.collection, "failed")
+            # The failed count only when no document became ready since the last poll:
+            # one request a poll while the ingest moves (the requests take CPU from it).
+            if ready < expected and ready == last_ready:
+                failed = client.count_documents(result.collection, "failed")
+            last_ready = ready
             now_settled = min(ready + failed, expected)
             if now_settled != settled:
                 bar.update(now_settled - max(settled, 0))
