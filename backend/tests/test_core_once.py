@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from app.core import db as core_db
 from app.core.once import BuildOnce, build_once
 from app.providers.embeddings import get_embedder
 
@@ -118,3 +119,48 @@ def test_maxsize_drops_the_oldest_value() -> None:
         assert provider(name) == name.upper()
     # "a" was dropped when "c" came, so it was built again; "b" stayed
     assert builds == ["a", "b", "c", "a"]
+
+
+def test_built_lists_the_kept_values_only() -> None:
+    @build_once
+    def provider(name: str) -> str:
+        if name == "bad":
+            raise ValueError(name)
+        return name.upper()
+
+    assert provider.built() == []
+    provider("a")
+    with pytest.raises(ValueError):
+        provider("bad")
+    assert provider.built() == ["A"]  # the failed build is not listed
+    provider.cache_clear()
+    assert provider.built() == []
+
+
+def test_threads_asking_together_share_one_database_engine(
+    db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # two engines would be two connection pools, each up to DB_POOL_SIZE + 10 connections
+    real = core_db.create_engine
+
+    def slow_create_engine(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.05)  # long enough for every thread to miss together
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(core_db, "create_engine", slow_create_engine)
+    core_db.reset_engine()
+    got = _together(core_db.get_engine)
+    assert len(got) == 8
+    assert all(engine is got[0] for engine in got)
+    assert core_db.get_sessionmaker().kw["bind"] is got[0]
+
+
+def test_reset_engine_closes_the_forgotten_engine_s_pooled_connections(db: Any) -> None:
+    engine = core_db.get_engine()
+    with engine.connect() as conn:
+        conn.exec_driver_sql("SELECT 1")
+    pool = engine.pool
+    assert pool.checkedin() >= 1
+    core_db.reset_engine()
+    assert pool.checkedin() == 0  # closed, not left idle on the server
+    assert core_db.get_engine() is not engine

@@ -9,7 +9,6 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from typing import Any
 
 import psycopg
@@ -18,6 +17,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from app.core.config import get_settings
 from app.core.logging import get_logger
+from app.core.once import build_once
 
 log = get_logger(__name__)
 
@@ -41,7 +41,7 @@ def one_of(column: str, values: type[enum.StrEnum]) -> CheckConstraint:
     return CheckConstraint(f"{column} IN ({allowed})", name=column)
 
 
-@lru_cache
+@build_once  # one engine (one pool) per process, even when threads first ask together
 def get_engine() -> Engine:
     settings = get_settings()
     engine = create_engine(
@@ -88,7 +88,7 @@ def raise_malloc_threshold(dbapi_conn: Any) -> None:
         log.warning("db.malloc_warm_up_failed", error=str(exc))
 
 
-@lru_cache
+@build_once
 def get_sessionmaker() -> sessionmaker[Session]:
     return sessionmaker(bind=get_engine(), expire_on_commit=False)
 
@@ -118,7 +118,7 @@ def get_db() -> Iterator[Session]:
 
 def reset_engine() -> None:
     """Forget the cached engine (tests and the CLI point the app at another database)."""
-    if get_engine.cache_info().currsize:
-        get_engine().dispose()
+    for engine in get_engine.built():
+        engine.dispose()
     get_engine.cache_clear()
     get_sessionmaker.cache_clear()

@@ -41,6 +41,11 @@ class BuildOnce(Generic[T]):
                 self._values[args] = value
             return self._values[args]
 
+    def built(self) -> list[T]:
+        """The values built so far (to close them before `cache_clear`, say)."""
+        with self._lock:
+            return list(self._values.values())
+
     def cache_clear(self) -> None:
         with self._lock:
             self._values.clear()
