@@ -106,7 +106,7 @@ def ingest_part(client: httpx.Client, plat: Platform, name: str, docs: list[corp
                 args: argparse.Namespace, stamp: str) -> dict[str, Any]:
     """Upload `docs` into a fresh collection, wait for all ready, then the raw embedder on the
     very strings the pipeline embedded."""
-    from app.core.config import get_settings
+    from app.ingest.embedding_text import title_embedded
 
     collection = f"bench-{name}-{stamp}"
     print(f"[{name}] ingesting {len(docs)} documents ...", flush=True)
@@ -119,7 +119,7 @@ def ingest_part(client: httpx.Client, plat: Platform, name: str, docs: list[corp
     ready = ingest_load.fill_details(client, result)
     chunks = {d["id"]: ingest_load.document_chunks(client, d["id"]) for d in ready}
     tokens = sum(c["token_count"] for cs in chunks.values() for c in cs)
-    inputs = raw_embed.embedding_inputs(ready, chunks, docs, get_settings().chunk_title_prefix)
+    inputs = raw_embed.embedding_inputs(ready, chunks, docs, title_embedded())
     # The rows the platform embedded besides chunks (a document's whole-text row, with
     # INDEX_GRANULARITY=document) are not in the chunk API: read them, so both sides do the
     # same embedding work.

@@ -145,10 +145,10 @@ def run_ingests(args: argparse.Namespace, client: httpx.Client, plat: Platform |
 
 def embedding_inputs(client: httpx.Client, ready: list[dict[str, Any]],
                      docs: list[corpus.SyntheticDoc]) -> list[list[str]]:
-    from app.core.config import get_settings
+    from app.ingest.embedding_text import title_embedded
 
     chunks = {d["id"]: ingest_load.document_chunks(client, d["id"]) for d in ready}
-    return raw_embed.embedding_inputs(ready, chunks, docs, get_settings().chunk_title_prefix)
+    return raw_embed.embedding_inputs(ready, chunks, docs, title_embedded())
 
 
 def raw_summary(runs: list[dict[str, Any]]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from app.eval.report import machine_info
 CONFIG_KEYS = (
     "embedding_provider", "embedding_model", "embedding_runtime", "embedding_max_tokens",
     "chunk_size_tokens", "chunk_overlap_tokens", "chunk_title_prefix",
+    "chunk_title_embed",
     "default_text_search_config", "lexical_engine", "bm25_k1", "bm25_b",
     "fusion_method", "rrf_k", "hybrid_vector_weight", "fusion_long_query_words",
     "hybrid_candidates",

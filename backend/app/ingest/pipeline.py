@@ -29,7 +29,7 @@ from app.images import repository as images_repository
 from app.images.analysis import ImageAnalysis
 from app.ingest import embed_batcher
 from app.ingest.chunker import ChunkDraft, chunk_document, shown_chunks
-from app.ingest.embedding_text import embedding_text
+from app.ingest.embedding_text import embedding_text, lexical_text
 from app.ingest.parsers import ParseError, parse
 from app.labels import work_repository
 from app.labels.labelers import NAMES as LABELERS
@@ -170,7 +170,7 @@ def run(document_id: uuid.UUID, task_id: str | None = None) -> Outcome:
     if not quick:
         _set_stage(document_id, IngestStage.embedding)
     clock = time.perf_counter()
-    texts = [_embedding_text(d, parsed.title) for d in drafts]
+    texts = [embedding_text(d.text, d.ordinal, parsed.title, d.granularity) for d in drafts]
     vectors: list[list[float]] = []
     try:
         for start in range(0, len(texts), EMBED_SLICE):
@@ -195,7 +195,7 @@ def run(document_id: uuid.UUID, task_id: str | None = None) -> Outcome:
     extras = Extras(thumbnail_key, parsed.pages, parsed.image, parsed.vision, parsed.vision_error,
                     parsed.title, page_count=parsed.page_count)
     extras.spaces = prepared
-    _write(document_id, drafts, vectors, texts, embedder.model_name, timings, clock, extras)
+    _write(document_id, drafts, vectors, embedder.model_name, timings, clock, extras)
     shown = shown_chunks(drafts)
     ingest_metrics.record_ingest(timings, chunks=shown)
     log.info("document_ready", document_id=str(document_id), chunks=shown, **timings)
@@ -229,22 +229,17 @@ def _store_thumbnail(data: bytes | None, timings: dict[str, float]) -> str | Non
     return key
 
 
-def _embedding_text(draft: ChunkDraft, title: str | None) -> str:
-    return embedding_text(draft.text, draft.ordinal, title, draft.granularity)
-
-
 def _write(
     document_id: uuid.UUID,
     drafts: list[ChunkDraft],
     vectors: list[list[float]],
-    texts: list[str],
     model: str,
     timings: dict[str, float],
     clock: float,
     extras: Extras,
 ) -> None:
-    """Replace the document's chunks and lexical postings in one transaction; `texts` are
-    the texts the chunks were embedded from, which their postings are taken from too."""
+    """Replace the document's chunks and lexical postings in one transaction (the postings
+    from each chunk's `lexical_text`)."""
     with session_scope() as session:
         doc = repository.lock(session, document_id, row_only=True)
         if doc is None:
@@ -254,6 +249,7 @@ def _write(
         written = doc.embedding_model is not None
         if written and (doc.chunk_count or repository.has_chunks(session, document_id)):
             repository.drop_chunks(session, document_id)
+        lexical = [lexical_text(d.text, d.ordinal, extras.title, d.granularity) for d in drafts]
         rows = [
             bulk_index.ChunkRow(
                 ordinal=d.ordinal, text=d.text, page=d.page, char_start=d.char_start,
@@ -262,7 +258,7 @@ def _write(
                 granularity=d.granularity,
                 lexical_text=None if t == d.text else t,
             )
-            for d, v, t in zip(drafts, vectors, texts, strict=True)
+            for d, v, t in zip(drafts, vectors, lexical, strict=True)
         ]
         bulk_index.write_chunks(session, document_id, doc.collection_id, rows, model)
         spaces.write_vectors(session, doc, extras.title, extras.spaces)  # the other models

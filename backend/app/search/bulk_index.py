@@ -86,8 +86,8 @@ class ChunkRow:
     # 'chunk', or a whole-document row (search/granularity.py): found by its vector alone,
     # so it gets no postings and does not count in the collection's BM25 statistics.
     granularity: str = "chunk"
-    # The text its postings come from when it is not `text`: the text it is embedded from
-    # (ingest/embedding_text.py: a later chunk with the document's title in front).
+    # The text its postings come from when it is not `text` (ingest/embedding_text.py
+    # `lexical_text`: a later chunk with the document's title in front).
     lexical_text: str | None = None
 
 
