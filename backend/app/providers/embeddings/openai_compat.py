@@ -42,7 +42,7 @@ class OpenAICompatibleEmbedder(Embedder):
     @retry(
         retry=retry_if_exception(_is_transient),
         stop=stop_after_attempt(4),
-        wait=wait_exponential_jitter(initial=0.5, max=8),
+        wait=wait_exponential_jitter(multiplier=0.5, max=8),
         reraise=True,
     )
     def _request(self, texts: list[str]) -> list[list[float]]:
