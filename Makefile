@@ -12,7 +12,7 @@ COLLECTION ?= examples
 RUNENV := set -a; for f in .env data/run/services.env data/run/credentials.env; do \
 	  [ -f "$$f" ] && . "./$$f"; done; set +a;
 
-.PHONY: dev help start start-docker up stop status test logs migrate seed clean eval bench bench-query bench-hnsw bench-bm25-cut bench-ingest lint dev-deps
+.PHONY: dev help start start-docker up stop status test logs migrate seed clean eval bench bench-query bench-hnsw bench-embed-cost bench-bm25-cut bench-ingest lint dev-deps
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -75,6 +75,9 @@ bench-query: ## search latency/QPS/recall at 10k and 100k chunks [ARGS="--sizes 
 
 bench-hnsw: ## HNSW recall@10 and latency against ef_search at one size [ARGS="--size 1M --ef 40,200,1000"]
 	cd backend && PYTHONPATH=. ../$(PY) ../bench/hnsw_sweep.py $(ARGS)
+
+bench-embed-cost: ## one model run's cost by batch shape, and the batching cost model fitted to it [ARGS="--repeats 5"]
+	cd backend && PYTHONPATH=. ../$(PY) ../bench/embed_cost.py $(ARGS)
 
 bench-bm25-cut: ## BM25's per-term cut: recall and time per BM25_TERM_POSTINGS at one size DATASET=beir-dir [ARGS="--size 100k"]
 	$(PY) bench/bm25_cut.py $(DATASET) $(ARGS)

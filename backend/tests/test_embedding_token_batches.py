@@ -68,6 +68,68 @@ def test_a_text_longer_than_the_token_budget_runs_alone() -> None:
     assert batches == [[0, 2], [3], [4], [1]]
 
 
+def test_a_short_text_runs_alone_rather_than_padded_to_long_ones() -> None:
+    # a document's short last chunk beside two full ones: padded into a run with one of
+    # them it would cost 130 tokens of padding; a run of its own costs a few tokens' worth
+    embedder = _embedder()
+    old = _set(embedder, 32, 512)
+    try:
+        batches = embedder.batches([220, 90, 220])
+    finally:
+        _set(embedder, *old)
+    assert batches == [[1], [0, 2]]
+
+
+def test_texts_of_one_length_share_a_run_within_the_limits() -> None:
+    embedder = _embedder()
+    old = _set(embedder, 4, 512)
+    try:
+        batches = embedder.batches([100] * 6)
+    finally:
+        _set(embedder, *old)
+    # two runs, not six (each run has its fixed cost), and even ones: a run's tokens cost
+    # more as it grows (cache), so 3 + 3 beats the 4 + 2 that filling the first would give
+    assert [len(b) for b in batches] == [3, 3]
+    assert sorted(i for b in batches for i in b) == list(range(6))
+
+
+def _cost(lengths: list[int], batches: list[list[int]]) -> float:
+    from app.providers.embeddings.onnx import run_cost
+
+    return sum(run_cost(len(b), max(lengths[i] for i in b)) for b in batches)
+
+
+def _cheapest(widths: list[int], batch_size: int, batch_tokens: int) -> float:
+    """The least cost over every cut of the sorted widths into consecutive groups within
+    the limits, by trying them all (2^(n-1) cuts)."""
+    from app.providers.embeddings.onnx import run_cost
+
+    n, best = len(widths), float("inf")
+    for mask in range(1 << (n - 1)):
+        groups, start = [], 0
+        for i in range(1, n + 1):
+            if i == n or mask >> (i - 1) & 1:
+                groups.append(widths[start:i])
+                start = i
+        if all(len(g) <= batch_size and (len(g) == 1 or len(g) * g[-1] <= batch_tokens)
+               for g in groups):
+            best = min(best, sum(run_cost(len(g), g[-1]) for g in groups))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_batches_cost_no_more_than_any_other_cut(seed: int) -> None:
+    embedder = _embedder()
+    rnd = random.Random(seed)
+    lengths = [rnd.choice([rnd.randint(3, 40), rnd.randint(100, 256)]) for _ in range(11)]
+    old = _set(embedder, 4, 512)
+    try:
+        batches = embedder.batches(lengths)
+    finally:
+        _set(embedder, *old)
+    assert _cost(lengths, batches) == pytest.approx(_cheapest(sorted(lengths), 4, 512))
+
+
 def test_vectors_do_not_depend_on_the_grouping() -> None:
     embedder = _embedder()
     texts = _texts(40)
