@@ -45,8 +45,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--k", type=int, default=10, help="documents per query (nDCG@k)")
     p.add_argument("--chunks-per-query", type=int, default=20,
                    help="LlamaIndex similarity_top_k (chunks, collapsed to --k documents)")
-    p.add_argument("--worker", default="threads:2",
-                   help="Cairn worker pool:concurrency (./start.sh's default: threads:2)")
+    p.add_argument("--worker", default=None,
+                   help="Cairn worker pool:concurrency (default: WORKER_POOL:WORKER_CONCURRENCY,"
+                        " as ./start.sh runs it)")
     p.add_argument("--upload-batch", type=int, default=20, help="files per upload request")
     p.add_argument("--warmup", type=int, default=5, help="untimed queries per mode first")
     p.add_argument("--llama-python", type=Path, default=DEFAULT_LLAMA_PYTHON,
@@ -54,6 +55,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     p.add_argument("--keep", action="store_true", help="keep the temp dir (logs) afterwards")
     args = p.parse_args(argv)
+    if args.worker is None:
+        from app.core.config import get_settings
+
+        settings = get_settings()
+        args.worker = f"{settings.worker_pool}:{settings.worker_concurrency}"
     if args.dataset is None:
         p.error("--dataset PATH is required: a BEIR SciFact folder (corpus.jsonl[.gz], "
                 "queries.jsonl, qrels/test.tsv), e.g. from the BEIR downloads")

@@ -20,6 +20,7 @@ import psutil
 import pytest
 import redis
 
+from app.core.config import Settings
 from app.core.embedded import free_port
 from app.launcher import argv as cmd
 from app.launcher.platform import Platform
@@ -202,7 +203,9 @@ def test_supervisor_config_supervises_every_program_as_a_group(tmp_path: Path) -
     prio = {n: int(conf[f"program:{n}"]["priority"]) for n in programs}
     assert prio["services"] < prio["worker"] < prio["api"] < prio["console"]
     assert 'CONSOLE_USE_SERVER_KEY="true"' in conf["program:console"]["environment"]
-    worker = cmd.worker_argv(hostname="cairn@%h", pool="threads", concurrency=2,
+    # the stack's own default is the setting's (WORKER_CONCURRENCY), not a second number
+    assert stack.worker_concurrency == Settings.model_fields["worker_concurrency"].default
+    worker = cmd.worker_argv(hostname="cairn@%h", pool="threads", concurrency=3,
                              beat_schedule=stack.run_dir / "celerybeat-schedule")  # fmt: skip
     assert conf["program:worker"]["command"].endswith(" ".join(worker).replace("%", "%%"))
     assert "--port 8123" in conf["program:api"]["command"]

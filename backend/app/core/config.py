@@ -42,9 +42,10 @@ class Settings(BaseSettings):
     # The ingest worker's Celery pool and concurrency (./start.sh, docker-compose, bench):
     # threads = that many documents at once in one process sharing one model, their chunk
     # texts coalesced into full embedding batches (app/ingest/embed_batcher.py); prefork =
-    # one process and model copy per document at once.
+    # one process and model copy per document at once. Three documents: one per model runner
+    # on 2 cores plus one being fetched, parsed or written (README, Performance -> Ingest).
     worker_pool: Literal["threads", "prefork", "solo"] = "threads"
-    worker_concurrency: int = Field(default=2, ge=1, le=64)
+    worker_concurrency: int = Field(default=3, ge=1, le=64)
     # An ingest's time limits (s). Past the soft one the document fails `timed_out`; a task
     # that ignores it (stuck in C code) is abandoned at the hard one: prefork kills its child,
     # the threads and solo pools fail the document and restart the worker (workers/watchdog.py).

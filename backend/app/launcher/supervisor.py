@@ -40,7 +40,7 @@ class LocalStack:
     web_dev_dir: Path | None = None  # the Vite dev server (./start.sh --dev) when set
     web_dev_port: int = 5173
     worker_pool: str = "threads"  # WORKER_POOL
-    worker_concurrency: int = 2  # WORKER_CONCURRENCY
+    worker_concurrency: int = 3  # WORKER_CONCURRENCY
 
     @property
     def run_dir(self) -> Path:
