@@ -32,7 +32,6 @@ case.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -49,6 +48,7 @@ sys.path.insert(0, str(REPO / "bench"))
 
 import search_load  # noqa: E402
 from long_queries import make_queries, start_baseline  # noqa: E402
+from report_file import write_report  # noqa: E402
 from synthetic_corpus import Seeds, add_chunks, make_seeds  # noqa: E402
 
 MODES = ["vector", "lexical", "hybrid"]
@@ -319,12 +319,7 @@ def main() -> int:
     report.update(date_utc=datetime.now(UTC).isoformat(timespec="seconds"),
                   cpus=os.cpu_count(), loadavg_1m=round(os.getloadavg()[0], 2))  # fmt: skip
     print_table(report)
-    out = args.output or REPO / "bench" / "results" / (
-        f"bench_query-{args.label + '-' if args.label else ''}"
-        f"{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}.json")  # fmt: skip
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"results: {out}")
+    write_report("bench_query", report, args.output, args.label)
     return 0
 
 

@@ -13,7 +13,6 @@ exact ranking's top 10 / 100. Printed as a table; JSON to bench/results/bm25_cut
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -28,6 +27,7 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from bench_query import parse_size  # noqa: E402
 from long_queries import pct  # noqa: E402
+from report_file import write_report  # noqa: E402
 from synthetic_corpus import load_collection  # noqa: E402
 
 
@@ -102,11 +102,7 @@ def main() -> int:
     for cut, r in report["cuts"].items():
         print(f"{cut if cut != '0' else 'exact':>6}{r['p50_ms']:>9}{r['p95_ms']:>9}"
               f"{r['mean_ms']:>9}{r['recall_at_10']:>8}{r['recall_at_100']:>8}")
-    out = args.output or REPO / "bench" / "results" / (
-        f"bm25_cut-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"results: {out}")
+    write_report("bm25_cut", report, args.output)
     return 0
 
 

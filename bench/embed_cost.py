@@ -16,15 +16,12 @@ bench/results/embed_cost-<time>.json (`runs`: texts, width, ms; `fit`; `used`).
 from __future__ import annotations
 
 import argparse
-import json
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-REPO = Path(__file__).resolve().parents[1]
+from report_file import write_report
 
 
 def measure(texts_list: list[int], widths: list[int], repeats: int) -> list[dict[str, Any]]:
@@ -95,12 +92,8 @@ def main() -> int:
         print(f"{name:14}{row['RUN_TOKENS']:>12}{row['WIDTH_SCALE']:>13}"
               f"{row['SIZE_SCALE']:>12}{row['max_rel_error']:>11.1%}")
     print(f"one token: {fitted['us_per_token']} us of one thread")
-    out = args.output or REPO / "bench" / "results" / (
-        f"embed_cost-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"model": get_settings().embedding_model, "runs": runs,
-                               "fit": fitted, "used": used}, indent=2))
-    print(f"wrote {out}")
+    write_report("embed_cost", {"model": get_settings().embedding_model, "runs": runs,
+                                "fit": fitted, "used": used}, args.output)
     return 0
 
 

@@ -20,7 +20,6 @@ URL printed) until the process is stopped, for more measurements on the same dat
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -33,6 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
 
 from bench_query import parse_size  # noqa: E402
+import report_file  # noqa: E402
 from synthetic_corpus import load_collection  # noqa: E402
 
 _EXACT = """
@@ -142,11 +142,7 @@ def write_report(args: argparse.Namespace, report: dict[str, Any]) -> None:
         print(f"{r['ef_search']!s:>9} {r['recall_at_10']:>9} {r['eps_recall_at_10']:>8} "
               f"{r['p50_ms']:>8} {r.get('p95_ms', '-')!s:>8}")
     print(f"machine: {report['cpus']} CPUs, load average (1 min) {report['loadavg_1m']}")
-    out = args.output or REPO / "bench" / "results" / (
-        f"hnsw_sweep-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"results: {out}", flush=True)
+    report_file.write_report("hnsw_sweep", report, args.output)
 
 
 if __name__ == "__main__":

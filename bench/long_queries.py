@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import os
 import statistics
 import sys
@@ -36,6 +35,8 @@ import httpx
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
+
+from report_file import write_report  # noqa: E402
 
 
 def pct(values: list[float], p: float) -> float | None:
@@ -265,13 +266,7 @@ def main() -> int:
         "dataset": str(args.dataset), "docs": len(docs), "queries_per_case": args.queries,
         "loadavg_1m": round(os.getloadavg()[0], 2), "results": results, "profile": prof,
     }  # fmt: skip
-    out = args.output or REPO / "bench" / "results" / (
-        f"long_queries-{args.label + '-' if args.label else ''}"
-        f"{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}.json"
-    )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"results: {out}")
+    write_report("long_queries", report, args.output, args.label)
     return 0
 
 
