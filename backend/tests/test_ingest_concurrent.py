@@ -101,6 +101,7 @@ class _Refusing:
         self.inner = get_embedder()
         self.model_name = self.inner.model_name
         self.count_tokens = self.inner.count_tokens
+        self.token_words = self.inner.token_words
         self.window_tokens = self.inner.window_tokens
         self.on_call = on_call
 

@@ -136,6 +136,7 @@ def test_delete_during_ingest_leaves_nothing_behind(
     class DeletingEmbedder:
         model_name = embedder.model_name
         count_tokens = staticmethod(embedder.count_tokens)
+        token_words = staticmethod(embedder.token_words)
         window_tokens = embedder.window_tokens
 
         def embed_documents(self, texts: list[str]) -> list[list[float]]:

@@ -10,6 +10,8 @@ from typing import Any, cast
 from semchunk.semchunk import chunkerify
 
 from app.ingest.parsers import ParsedDocument
+from app.ingest.token_count import PieceCounter
+from app.providers.embeddings.base import TokenWords
 
 GRANULARITY_OPTIONS = ("chunk", "document")
 
@@ -36,24 +38,30 @@ def chunk_document(
     overlap: int,
     granularity: str = "chunk",
     window_tokens: int | None = None,
+    token_words: Callable[[str], TokenWords | None] | None = None,
 ) -> list[ChunkDraft]:
     """Split on the largest semantic boundary that fits (paragraphs, sentences, words),
-    then add the extra representations `granularity` asks for (`extra_drafts`)."""
+    then add the extra representations `granularity` asks for (`extra_drafts`).
+    `token_words` (the embedder's) lets the pieces semchunk counts be looked up in one
+    tokenisation of each text (ingest/token_count.py) instead of tokenised one by one."""
     # semchunk counts many pieces of the text, some more than once; its own memo would be one
     # unbounded cache per counter for the life of the process (every piece of every document
     # a worker ever chunked: ~10 MB per 1,000 SciFact abstracts), so the memo is this
     # document's and goes with it.
     count_tokens = lru_cache(maxsize=None)(count_tokens)
-    chunker = chunkerify(count_tokens, chunk_size, memoize=False)
     drafts: list[ChunkDraft] = []
     # Text read by OCR and the file's own text are chunked apart (a chunk has one source).
     for low, high in _source_runs(parsed):
-        if not parsed.text[low:high].strip():
+        section = parsed.text[low:high]
+        if not section.strip():
             continue  # an image with no text: no chunks
+        counter = PieceCounter(section, count_tokens,
+                               token_words(section) if token_words else None)
+        chunker = chunkerify(counter, chunk_size, memoize=False)
         # one text in, offsets=True: semchunk returns (texts, spans)
         texts, spans = cast(
             "tuple[list[str], list[tuple[int, int]]]",
-            chunker(parsed.text[low:high], offsets=True, overlap=overlap or None),
+            chunker(section, offsets=True, overlap=overlap or None),
         )
         for text, (rel_start, rel_end) in zip(texts, spans, strict=True):
             if not text.strip():
@@ -66,7 +74,7 @@ def chunk_document(
                     char_start=start,
                     char_end=end,
                     page=parsed.page_at(start),
-                    token_count=count_tokens(text),
+                    token_count=counter(text),
                     **_provenance(parsed, start, end),
                 )
             )

@@ -164,6 +164,7 @@ def run(document_id: uuid.UUID, task_id: str | None = None) -> Outcome:
         overlap=settings.chunk_overlap_tokens,
         granularity=settings.index_granularity,
         window_tokens=embedder.window_tokens or settings.embedding_max_tokens,
+        token_words=embedder.token_words,
     )
     timings["chunk_ms"] = _lap(clock)
 

@@ -7,6 +7,10 @@ from collections.abc import Sequence
 
 from app.providers.embeddings.windows import char_windows, mean_normalised
 
+# Per token of a text: its (start, end) characters and the number of the word it is part of
+# (tokens of one word share it), as `Embedder.token_words` gives them.
+TokenWords = tuple[Sequence[tuple[int, int]], Sequence[int | None]]
+
 
 class EmbeddingError(Exception):
     """The embedder failed. `transient` tells the worker whether a retry may help."""
@@ -60,3 +64,10 @@ class Embedder(ABC):
     def count_tokens(self, text: str) -> int:
         """Tokens as the model sees them (used by the chunker); a word estimate by default."""
         return max(1, int(len(text.split()) * 1.3))
+
+    def token_words(self, text: str) -> TokenWords | None:
+        """The text's tokens as (start, end) characters and word numbers, when the tokenizer
+        makes each word's tokens from that word alone, so that a piece of the text cut
+        between words has exactly the tokens inside it (ingest/token_count.py); None when
+        it does not, or cannot tell (every piece is then counted by `count_tokens`)."""
+        return None

@@ -13,7 +13,7 @@ import numpy as np
 import onnxruntime as ort
 from tokenizers import Tokenizer
 
-from app.providers.embeddings.base import Embedder, EmbeddingError
+from app.providers.embeddings.base import Embedder, EmbeddingError, TokenWords
 from app.providers.embeddings.local_model import DIMS, export_onnx, package_model_dir
 
 # One run's model work in units of one token's, fitted on all-MiniLM-L6-v2 on one thread
@@ -24,6 +24,11 @@ from app.providers.embeddings.local_model import DIMS, export_onnx, package_mode
 RUN_TOKENS = 6.0
 WIDTH_SCALE = 1500.0
 SIZE_SCALE = 24000.0
+
+# Pre-tokenizers that split on whitespace and punctuation and never join words, so a word's
+# tokens depend on the word alone (token_words); byte-level or sentencepiece ones carry the
+# space before a word into its tokens, and are not listed.
+WORD_PRE_TOKENIZERS = frozenset({"BertPreTokenizer", "Whitespace"})
 
 
 def run_cost(texts: int, width: int) -> float:
@@ -91,6 +96,12 @@ class OnnxEmbedder(Embedder):
 
     def token_offsets(self, text: str) -> list[tuple[int, int]] | None:
         return list(self.tokenizer.encode(text, add_special_tokens=False).offsets)
+
+    def token_words(self, text: str) -> TokenWords | None:
+        if type(self.tokenizer.pre_tokenizer).__name__ not in WORD_PRE_TOKENIZERS:
+            return None
+        encoding = self.tokenizer.encode(text, add_special_tokens=False)
+        return encoding.offsets, encoding.word_ids
 
     def _run(self, ids_list: Sequence[Sequence[int]], *, bulk: bool = False) -> np.ndarray:
         """Vectors of one batch of token ids (with their special tokens), padded to its
