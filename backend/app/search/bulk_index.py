@@ -10,7 +10,10 @@ fixed number of round trips whatever the document's size:
 2. chunk ids come from the table's sequence, so chunks and postings go in by `COPY` (chunks
    arrive with their `lex_length`: no second write of each row, whose new version would be
    inserted into the HNSW index again; each posting carries the same length, so BM25 scores
-   from the postings' index alone, search/lexical.py);
+   from the postings' index alone, search/lexical.py). Chunks are copied in the binary
+   format, their vectors as pgvector's binary value: 384 floats as text cost the worker
+   ~0.18 ms and Postgres ~0.07 ms a row to print and read back, the binary value ~0.02 ms
+   each, and Postgres stores the same float32s either way;
 3. last, the collection's totals (and its lexical version, with this document recorded as
    the change: search/tantivy_index.py), then the document frequencies (one upsert in term
    order), are added. Every writer takes the collection row before its terms (as `unindex_document`
@@ -26,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pgvector import Vector
 from psycopg.types.json import Jsonb
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -68,6 +72,14 @@ CHUNK_COLUMNS = (
     "id", "document_id", "collection_id", "ordinal", "text", "page", "char_start", "char_end",
     "token_count", "embedding", "embedding_model", "source", "boxes", "lex_length", "granularity",
 )  # fmt: skip
+# The types the binary COPY sends CHUNK_COLUMNS as. The vector goes as `bytea`, i.e. its bytes
+# as they are: Postgres reads every field of a binary COPY with its column type's own receive
+# function, so pgvector's (which checks the dimension and that each value is finite, as its
+# text input does) reads `Vector.to_binary()`.
+CHUNK_TYPES = (
+    "int8", "uuid", "uuid", "int4", "text", "int4", "int4", "int4",
+    "int4", "bytea", "text", "text", "jsonb", "int4", "text",
+)  # fmt: skip
 
 
 @dataclass
@@ -91,8 +103,8 @@ class ChunkRow:
     lexical_text: str | None = None
 
 
-def _vector_literal(values: Sequence[float]) -> str:
-    return "[" + ",".join(map(str, values)) + "]"
+def _vector_bytes(values: Sequence[float]) -> bytes:
+    return Vector(list(values)).to_binary()
 
 
 def write_chunks(
@@ -117,11 +129,14 @@ def write_chunks(
     ids: list[int] = list(session.execute(_IDS, {"n": len(rows)}).scalars())
     driver: Any = session.connection().connection.driver_connection  # psycopg.Connection
     columns = ", ".join(CHUNK_COLUMNS)
-    with driver.cursor() as cursor, cursor.copy(f"COPY chunks ({columns}) FROM STDIN") as copy:
+    with driver.cursor() as cursor, cursor.copy(
+        f"COPY chunks ({columns}) FROM STDIN (FORMAT BINARY)"
+    ) as copy:
+        copy.set_types(CHUNK_TYPES)
         for chunk_id, row, length in zip(ids, rows, lengths, strict=True):
             copy.write_row((
                 chunk_id, document_id, collection_id, row.ordinal, row.text, row.page,
-                row.char_start, row.char_end, row.token_count, _vector_literal(row.embedding),
+                row.char_start, row.char_end, row.token_count, _vector_bytes(row.embedding),
                 model, row.source, None if row.boxes is None else Jsonb(row.boxes), length,
                 row.granularity,
             ))  # fmt: skip
