@@ -49,13 +49,14 @@ def _chunks(db: Any, doc_id: uuid.UUID) -> int:
 
 def _requeue(db: Any, doc_id: uuid.UUID, *, never_written: bool) -> None:
     """Put a ready document back in the queue; `never_written` also takes away what its
-    write left (chunks, embedding_model), as for a document the worker never finished."""
+    write left (chunks, embedding_model, title), as for a document the worker never
+    finished."""
     if never_written:
         with session_scope() as session:
             repository.drop_chunks(session, doc_id)
     values: dict[str, Any] = {"stage": "queued", "status": "queued", "task_id": None}
     if never_written:
-        values |= {"embedding_model": None, "chunk_count": 0}
+        values |= {"embedding_model": None, "chunk_count": 0, "title": None}
     db.execute(update(Document).where(Document.id == doc_id).values(**values))
     db.commit()
 
@@ -79,11 +80,12 @@ def test_the_first_write_of_a_document_deletes_and_looks_up_nothing_earlier(
     assert not [s for s in seen if s.upper().startswith("DELETE")], seen
     assert not [s for s in seen if "document_images" in s or "image_vectors" in s], seen
     # the document row: read at the start and under the write's lock, updated by each
+    # (the title it gets included: not an UPDATE of its own)
     updates = [s for s in seen if s.upper().startswith("UPDATE DOCUMENTS")]
     reads = [s for s in seen if s.upper().startswith("SELECT DOCUMENTS.ID")]
     assert (len(reads), len(updates)) == (2, 2), seen
     assert _chunks(db, doc_id) == ingested  # the same chunks as the worker's ingest
-    assert _count(db, "SELECT count(*) FROM documents WHERE id = :id "
+    assert _count(db, "SELECT count(*) FROM documents WHERE id = :id AND title IS NOT NULL "
                       "AND embedding_model IS NOT NULL AND status = 'ready'", doc_id) == 1
 
 

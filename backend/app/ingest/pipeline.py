@@ -272,6 +272,7 @@ def _write(
         doc.finished_at = func.now()
         doc.thumbnail_key = extras.thumbnail_key
         doc.pages = extras.pages
+        doc.title = extras.title  # a re-embedding puts it in front of later chunks
         timings["write_ms"] = _lap(clock)
         doc.timings = timings
         # Labels follow the ready document: its runs are pending from the same commit, so a

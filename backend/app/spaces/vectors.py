@@ -80,14 +80,13 @@ def embed_for_ingest(found: Sequence[Target], texts: Sequence[str]) -> Prepared:
 def write_vectors(
     session: Session, doc: Document, title: str | None, prepared: Prepared | None = None
 ) -> None:
-    """Called by the ingest after it inserted the document's chunks, in the same transaction:
-    records the title (a re-embedding puts it in front of later chunks, as the ingest does)
-    and inserts the chunks' vectors into each of the collection's other spaces, made by the
-    embed stage (`prepared`). A space the embed stage did not see (added meanwhile) is
-    embedded here. The active space must get them (an embedding error fails this write, and
-    the task retries); a building or ready one that cannot is marked failed with the reason
-    (its resumed job catches up); a failed one is left to its job."""
-    doc.title = title
+    """Called by the ingest after it inserted the document's chunks, in the same transaction
+    (which also records the title: a re-embedding puts it in front of later chunks, as the
+    ingest does): inserts the chunks' vectors into each of the collection's other spaces,
+    made by the embed stage (`prepared`). A space the embed stage did not see (added
+    meanwhile) is embedded here. The active space must get them (an embedding error fails
+    this write, and the task retries); a building or ready one that cannot is marked failed
+    with the reason (its resumed job catches up); a failed one is left to its job."""
     spaces = [s for s in repository.spaces_of(session, doc.collection_id)
               if s.status != SpaceStatus.failed.value]
     if not spaces:
