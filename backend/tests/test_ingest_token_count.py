@@ -12,7 +12,7 @@ from tokenizers import Tokenizer, pre_tokenizers
 
 from app.ingest.chunker import chunk_document
 from app.ingest.parsers import ParsedDocument, Segment
-from app.ingest.token_count import PieceCounter
+from app.ingest.token_count import NEAR, PieceCounter
 from app.providers.embeddings import get_embedder
 from app.providers.embeddings.onnx import OnnxEmbedder
 
@@ -89,6 +89,37 @@ def test_the_chunker_cuts_the_same_chunks_tokenising_each_text_once(embedder: An
     # Only the pieces that cut a word (the run of x's is split by characters) go to the
     # tokenizer one by one.
     assert len(asked) < slow_calls / 5, (len(asked), slow_calls)
+
+
+# Longer than the lookup's first, near search reaches (token_count.NEAR), with passages
+# repeated word for word and inside longer words, so a piece is often found at another
+# place than the one it was cut from.
+LONG = "\n\n".join(
+    f"Section {i % 7}. " + " ".join(TEXTS[i % 2].split()[: 40 + i % 13])
+    + " Repeated sentence here. xRepeated sentence hereafter." * (i % 3)
+    for i in range(120)
+)
+
+
+def test_pieces_of_a_long_text_count_right_in_any_order(embedder: Any) -> None:
+    assert len(LONG) > 4 * NEAR
+    counter = PieceCounter(LONG, embedder.count_tokens, embedder.token_words(LONG))
+    rng = random.Random(7)
+    spaces = [i for i, c in enumerate(LONG) if c.isspace()]
+    cuts = sorted(rng.sample(spaces, 150))
+    forward = [LONG[a:b] for a, b in zip([0, *cuts], [*cuts, len(LONG)], strict=True)]
+    for piece in forward + forward[::-1] + _pieces(LONG, rng, 100):
+        assert counter(piece) == embedder.count_tokens(piece), repr(piece[:80])
+
+
+def test_the_chunker_cuts_the_same_chunks_of_a_long_text(embedder: Any) -> None:
+    parsed = ParsedDocument([Segment(LONG, page=1)])
+    slow = chunk_document(parsed, embedder.count_tokens, chunk_size=64, overlap=12)
+    fast = chunk_document(parsed, embedder.count_tokens, chunk_size=64, overlap=12,
+                          token_words=embedder.token_words)
+    assert len(slow) > 50
+    assert [(d.text, d.char_start, d.token_count) for d in fast] == [
+        (d.text, d.char_start, d.token_count) for d in slow]
 
 
 def test_a_piece_not_in_the_text_is_counted_by_the_tokenizer(embedder: Any) -> None:
