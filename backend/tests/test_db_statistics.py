@@ -16,6 +16,13 @@ def _engine() -> Engine:
     return get_engine()
 
 
+def _last_autoanalyze(engine: Engine, table: str) -> object:
+    with engine.connect() as conn:
+        return conn.execute(text(
+            "SELECT last_autoanalyze FROM pg_stat_user_tables WHERE relname = :t"),
+            {"t": table}).scalar_one_or_none()
+
+
 def test_the_embedded_postgres_looks_for_tables_to_analyze_every_five_seconds() -> None:
     from app.core.embedded import AUTOVACUUM_NAPTIME
 
@@ -42,10 +49,7 @@ def test_rows_written_in_bulk_have_statistics_within_seconds() -> None:
         deadline = time.monotonic() + 20  # naptime 5 s (at the default, up to a minute)
         analyzed = None
         while time.monotonic() < deadline:
-            with engine.connect() as conn:
-                analyzed = conn.execute(text(
-                    "SELECT last_autoanalyze FROM pg_stat_user_tables WHERE relname = :t"),
-                    {"t": table}).scalar_one_or_none()
+            analyzed = _last_autoanalyze(engine, table)
             if analyzed is not None:
                 break
             time.sleep(0.5)
@@ -72,11 +76,7 @@ def test_a_table_left_alone_is_not_analyzed() -> None:
         conn.execute(text(f"CREATE TABLE {table} (id int)"))
     try:
         time.sleep(6)  # longer than one naptime
-        with engine.connect() as conn:
-            analyzed = conn.execute(text(
-                "SELECT last_autoanalyze FROM pg_stat_user_tables WHERE relname = :t"),
-                {"t": table}).scalar_one_or_none()
-        assert analyzed is None
+        assert _last_autoanalyze(engine, table) is None
     finally:
         with engine.begin() as conn:
             conn.execute(text(f"DROP TABLE {table}"))

@@ -52,12 +52,13 @@ def start_postgres(pgdata: Path, database: str = "cairn") -> EmbeddedPostgres:
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
     if "1 row" not in exists:
         server.psql(f'CREATE DATABASE "{database}";')
-    server.psql(f'\\c {database}\nCREATE EXTENSION IF NOT EXISTS vector;')
     # Autovacuum looks for tables to analyze every AUTOVACUUM_NAPTIME instead of Postgres'
     # default minute: until the first ANALYZE after a bulk upload the planner has no
     # statistics for the new rows, and searches took ~5x as long (bench-compare: hybrid p95
-    # 69 ms against 18 once analyzed). Reloadable, kept in the data dir's auto.conf.
-    server.psql(f"ALTER SYSTEM SET autovacuum_naptime = '{AUTOVACUUM_NAPTIME}';\n"
+    # 69 ms against 18 once analyzed). Reloadable, kept in the data dir's auto.conf; one psql
+    # call with the extension (each is a process).
+    server.psql(f"\\c {database}\nCREATE EXTENSION IF NOT EXISTS vector;\n"
+                f"ALTER SYSTEM SET autovacuum_naptime = '{AUTOVACUUM_NAPTIME}';\n"
                 "SELECT pg_reload_conf();")
     return EmbeddedPostgres(
         server=server, url=f"postgresql+psycopg://postgres:@/{database}?host={pgdata}"
